@@ -1,0 +1,55 @@
+# The README's two commands: `make demo` and `make test`. Each sets up everything it needs (idempotent).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hwagent-installed
+APT_PACKAGES := iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc
+PYTEST_ARGS ?= -n 2
+
+# Benchmark data: the shared checkout beside the project, unless the caller already chose one.
+SHARED_BENCHMARKS := $(abspath ../shared/benchmarks)
+ifneq ($(wildcard $(SHARED_BENCHMARKS)),)
+export HWAGENT_DATA_DIR ?= $(SHARED_BENCHMARKS)
+endif
+
+.PHONY: demo test setup system-tools lint-code clean
+
+demo: setup
+	$(BIN)/hwagent demo
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: system-tools $(STAMP)
+
+# EDA tools from Debian/Ubuntu: installed with apt-get when root, otherwise the exact command is printed.
+system-tools:
+	@missing=""; \
+	for t in iverilog vvp verilator yosys sta; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	[ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || missing="$$missing osu018-liberty"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing EDA tools (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Missing EDA tools:$$missing"; \
+	    echo "Run: sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; exit 2; \
+	  fi; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch is pinned first: an unpinned torch would pull a multi-GB CUDA build (see DEVELOPERS.md).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+lint-code: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .hwagent-cache runs *.egg-info

@@ -1,0 +1,1 @@
+"""The LLM agent: providers and the generate -> lint -> simulate -> PPA -> repair graph."""

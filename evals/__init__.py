@@ -1,0 +1,1 @@
+"""Benchmark suites, pass@k scoring, reports and benchmarks."""

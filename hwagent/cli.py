@@ -1,0 +1,21 @@
+"""`hwagent`: the command line. Each cmd_* module registers its commands on `app`."""
+
+from __future__ import annotations
+
+import typer
+
+from hwagent import cmd_bench, cmd_verify
+
+app = typer.Typer(
+    name="hwagent",
+    help="LLM-aided hardware design: workloads to accelerator RTL, verified with real EDA tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+cmd_verify.register(app)
+cmd_bench.register(app)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Jinja prompt templates for the agent, loaded with importlib.resources."""

@@ -1,0 +1,1 @@
+"""Accelerator spec templates (Jinja) and spec derivation from workload profiles."""

@@ -1,0 +1,109 @@
+"""Run a tool on untrusted input: own process group, wall-clock kill, rlimits, capped output."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one child process group."""
+
+    wall_s: float = 60.0
+    cpu_s: int = 120
+    memory_bytes: int = 4096 * MiB
+    file_bytes: int = 256 * MiB
+    processes: int = 4096
+    output_bytes: int = 2 * MiB
+
+
+@dataclass
+class Completed:
+    cmd: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    wall_s: float
+    timed_out: bool = False
+    output_truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def _apply_limits(limits: Limits):
+    def preexec() -> None:
+        os.setsid()
+        for what, value in (
+            (resource.RLIMIT_CPU, limits.cpu_s),
+            (resource.RLIMIT_AS, limits.memory_bytes),
+            (resource.RLIMIT_FSIZE, limits.file_bytes),
+            (resource.RLIMIT_NPROC, limits.processes),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            soft, hard = resource.getrlimit(what)
+            cap = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            try:
+                resource.setrlimit(what, (cap, hard))
+            except (ValueError, OSError):
+                pass
+
+    return preexec
+
+
+def _read_capped(handle, cap: int) -> tuple[str, bool]:
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    handle.seek(0)
+    if size <= cap:
+        return handle.read().decode(errors="replace"), False
+    head = handle.read(cap // 2).decode(errors="replace")
+    handle.seek(size - cap // 2)
+    tail = handle.read().decode(errors="replace")
+    return f"{head}\n... [{size - cap} bytes of output cut] ...\n{tail}", True
+
+
+def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
+        stdin: str | None = None) -> Completed:
+    """Run `cmd` in `cwd` in a new process group; on timeout the whole group is killed.
+
+    Output goes to unlinked temporary files (not pipes), so a child that floods stdout cannot block or
+    exhaust memory; only the head and tail up to `limits.output_bytes` are kept.
+    """
+    full_env = os.environ.copy() | (env or {})
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=out, stderr=err,
+                                    stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                                    preexec_fn=_apply_limits(limits))
+        except FileNotFoundError as exc:
+            return Completed(cmd, 127, "", f"{exc.filename}: command not found", 0.0)
+        timed_out = False
+        try:
+            proc.communicate(input=stdin.encode() if stdin is not None else None, timeout=limits.wall_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc.pid)
+            proc.wait()
+        stdout, cut_out = _read_capped(out, limits.output_bytes)
+        stderr, cut_err = _read_capped(err, limits.output_bytes)
+    return Completed(cmd, proc.returncode, stdout, stderr, time.monotonic() - start, timed_out, cut_out or cut_err)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

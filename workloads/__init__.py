@@ -1,0 +1,1 @@
+"""Workload profiling and compression of transformer / multimodal foundation models."""

@@ -14,6 +14,8 @@ from verify import sandbox, tools
 from verify.diagnostics import Diagnostic, merge, render_feedback
 
 _LIMITS = sandbox.Limits(wall_s=60, cpu_s=60)
+# pyslang errors that Icarus and Verilator accept; reported as warnings so feedback does not chase them.
+_PYSLANG_SOFT_ERRORS = {"MissingTimeScale"}
 _VERILATOR_LINE = re.compile(
     r"^%(?P<sev>Error|Warning)(?:-(?P<code>[A-Z0-9_]+))?: (?P<file>[^:\s]+):(?P<line>\d+):(?:(?P<col>\d+):)? ?(?P<msg>.*)$")
 _IVERILOG_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+): (?:(?P<sev>error|warning|sorry): )?(?P<msg>.*)$")
@@ -61,15 +63,18 @@ def run_pyslang(files: list[Path], top: str | None) -> list[Diagnostic]:
             continue
         level = "error" if severity in (DiagnosticSeverity.Error, DiagnosticSeverity.Fatal) else (
             "warning" if severity == DiagnosticSeverity.Warning else "note")
+        code = str(diag.code).removeprefix("DiagCode(").removesuffix(")")
+        if code in _PYSLANG_SOFT_ERRORS:
+            level = "warning"
         found.append(Diagnostic(
-            tool="pyslang", severity=level, code=str(diag.code).removeprefix("DiagCode(").removesuffix(")"),
+            tool="pyslang", severity=level, code=code,
             file=os.path.abspath(sm.getFileName(diag.location)) if sm.getFileName(diag.location) else "", line=sm.getLineNumber(diag.location),
             col=sm.getColumnNumber(diag.location), message=engine.formatMessage(diag)))
     return found
 
 
 def run_verilator(files: list[Path], top: str | None, tool: tools.Tool) -> list[Diagnostic]:
-    cmd = [tool.path, "--lint-only", "-Wall", "-Wno-DECLFILENAME", "-Wno-MULTITOP"]
+    cmd = [tool.path, "--lint-only", "-Wall", "-Wno-DECLFILENAME", "-Wno-MULTITOP", "--timing"]
     if top:
         cmd += ["--top-module", top]
     with tempfile.TemporaryDirectory(prefix="hwagent-lint-") as cwd:

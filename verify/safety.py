@@ -11,6 +11,7 @@ Rejected, each with a diagnostic naming the line:
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -82,8 +83,9 @@ def check_hierarchy(files: list[str | Path]) -> list[Diagnostic]:
     compilation = ast.Compilation()
     texts: dict[str, str] = {}
     for file in files:
-        texts[str(file)] = Path(file).read_text(errors="replace")
-        compilation.addSyntaxTree(syntax.SyntaxTree.fromText(texts[str(file)], str(file)))
+        path = os.path.abspath(file)
+        texts[path] = Path(file).read_text(errors="replace")
+        compilation.addSyntaxTree(syntax.SyntaxTree.fromText(texts[path], path))
     sm = compilation.sourceManager
     engine = DiagnosticEngine(sm)
     found = []
@@ -91,7 +93,7 @@ def check_hierarchy(files: list[str | Path]) -> list[Diagnostic]:
         code = str(diag.code).removeprefix("DiagCode(").removesuffix(")")
         if code not in ("UndeclaredIdentifier", "CouldNotResolveHierarchicalPath"):
             continue
-        file = sm.getFileName(diag.location)
+        file = os.path.abspath(sm.getFileName(diag.location))
         line, col = sm.getLineNumber(diag.location), sm.getColumnNumber(diag.location)
         source_line = texts.get(file, "").splitlines()[line - 1] if file in texts else ""
         rest = source_line[col - 1:]

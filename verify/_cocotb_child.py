@@ -1,0 +1,31 @@
+"""Child process for one cocotb run (kept apart so a hung or crashing simulator can be killed as a group)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from cocotb_tools.runner import get_runner
+
+TIMESCALE = ("1ns", "1ps")
+
+
+def main(config_path: str) -> int:
+    config = json.loads(open(config_path).read())
+    runner = get_runner(config["simulator"])
+    build_args = ["--timing", "-Wno-fatal"] if config["simulator"] == "verilator" else []
+    try:
+        runner.build(sources=config["sources"], hdl_toplevel=config["top"], build_dir=config["build_dir"],
+                     parameters=config["parameters"], timescale=TIMESCALE, waves=config["waves"],
+                     build_args=build_args, always=True)
+    except (SystemExit, Exception) as exc:  # the runner raises on a failing compile
+        print(f"BUILD FAILED: {exc}", file=sys.stderr)
+        return 3
+    runner.test(test_module=config["module"], hdl_toplevel=config["top"], test_dir=config["test_dir"],
+                build_dir=config["build_dir"], results_xml=config["results_xml"], testcase=config["testcase"],
+                waves=config["waves"], timescale=TIMESCALE, extra_env={"PYTHONPATH": config["module_dir"]})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

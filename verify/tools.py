@@ -66,7 +66,11 @@ def verilator_lint() -> Tool:
     if not path:
         return Tool("verilator", None, None, install=APT_HINT, note="lint falls back to pyslang and iverilog")
     version = _version([path, "--version"])
-    return Tool("verilator", path, version, ["lint"])
+    if _version_tuple(version) >= COCOTB_MIN_VERILATOR:
+        return Tool("verilator", path, version, ["lint", "cocotb simulation"])
+    minimum = ".".join(map(str, COCOTB_MIN_VERILATOR))
+    return Tool("verilator", path, version, ["lint"],
+                note=f"verilator {version}: lint only; cocotb needs >= {minimum}")
 
 
 @functools.cache

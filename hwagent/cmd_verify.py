@@ -1,0 +1,206 @@
+"""`hwagent doctor | lint | sim | ppa | demo`: the verify toolkit on the command line."""
+
+from __future__ import annotations
+
+import re
+from contextlib import nullcontext
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from hwagent.console import EXIT_DESIGN_FAILED, EXIT_OK, EXIT_USAGE, console, emit_json, fail
+from verify import tools
+from verify.lint import LintReport, lint
+from verify.ppa import PPAReport, SynthesisError, synthesize
+from verify.sim import SimResult, simulate_cocotb, simulate_native
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def register(app: typer.Typer) -> None:
+    for command in (doctor, lint_cmd, sim_cmd, ppa_cmd, demo):
+        name = command.__name__.removesuffix("_cmd")
+        app.command(name=name)(command)
+
+
+def doctor(json_out: JsonOpt = False) -> None:
+    """List the external tools hwagent uses, their versions, what each is usable for and how to install the rest."""
+    found = tools.all_tools()
+    essential_missing = [t.name for t in (tools.iverilog(), tools.yosys()) if not t.found]
+    if json_out:
+        emit_json({"tools": [t.to_dict() for t in found], "ok": not essential_missing})
+    else:
+        table = Table(title="hwagent doctor")
+        for column in ("tool", "version", "usable for", "notes / install"):
+            table.add_column(column)
+        for tool in found:
+            status = ", ".join(tool.usable_for) if tool.found else "[red]missing[/]"
+            notes = tool.note if tool.found else f"{tool.note}\n[dim]install:[/] {tool.install}".strip()
+            table.add_row(tool.name, tool.version or ("?" if tool.found else "-"), status, notes)
+        console.print(table)
+        if essential_missing:
+            console.print(f"[red]Missing essential tools: {', '.join(essential_missing)}[/]\n"
+                          f"Install: {tools.APT_HINT}")
+    raise typer.Exit(EXIT_USAGE if essential_missing else EXIT_OK)
+
+
+def _check_files(files: list[Path]) -> None:
+    for file in files:
+        if not file.is_file():
+            fail(f"no such file: {file}")
+
+
+def lint_cmd(files: Annotated[list[Path], typer.Argument(help="Verilog/SystemVerilog sources.")],
+             top: Annotated[Optional[str], typer.Option(help="Top module name.")] = None,
+             json_out: JsonOpt = False) -> None:
+    """Lint with pyslang, Verilator and Icarus; one merged list. Exit 1 when any error is found."""
+    _check_files(files)
+    report = lint(files, top=top)
+    if json_out:
+        emit_json(report.model_dump() | {"passed": report.passed, "feedback": report.feedback()})
+    else:
+        print_lint(report)
+    raise typer.Exit(EXIT_OK if report.passed else EXIT_DESIGN_FAILED)
+
+
+def print_lint(report: LintReport) -> None:
+    table = Table(title=f"lint: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    for column in ("where", "severity", "tool", "code", "message"):
+        table.add_column(column, overflow="fold")
+    for diag in report.diagnostics[:40]:
+        style = "red" if diag.is_error else "yellow"
+        table.add_row(diag.position(), f"[{style}]{diag.severity}[/]", diag.tool, diag.code, diag.message)
+    console.print(table)
+    for note in report.skipped:
+        console.print(f"[dim]skipped: {note}[/]")
+    if report.errors:
+        console.print("[bold]Feedback an LLM would receive:[/]")
+        console.print(report.feedback(), markup=False, highlight=False)
+
+
+def _guess_tb_top(files: list[Path]) -> str | None:
+    """The testbench top: a module declared in the testbench files that none of them instantiates."""
+    text = "\n".join(f.read_text(errors="replace") for f in files)
+    text = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    declared = re.findall(r"^\s*module\s+(\w+)", text, re.M)
+    roots = [m for m in declared if not re.search(rf"^\s*{m}\s+(#\s*\(.*?\)\s*)?\w+\s*\(", text, re.M | re.S)]
+    return roots[0] if len(roots) == 1 else None
+
+
+def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (untrusted).")],
+            tb: Annotated[Optional[list[Path]], typer.Option("--tb", help="Native Verilog testbench file(s).")] = None,
+            cocotb: Annotated[Optional[Path], typer.Option(help="cocotb test module (.py).")] = None,
+            top: Annotated[Optional[str], typer.Option(
+                help="Top module: the testbench module with --tb, the design's top with --cocotb.")] = None,
+            simulator: Annotated[str, typer.Option(help="cocotb simulator: icarus or verilator.")] = "icarus",
+            waves: Annotated[bool, typer.Option(help="Dump waveforms (kept for failing runs).")] = False,
+            timeout: Annotated[float, typer.Option(help="Wall-clock limit in seconds.")] = 60.0,
+            json_out: JsonOpt = False) -> None:
+    """Simulate a design against a native Verilog testbench (Icarus) or a cocotb testbench."""
+    _check_files(design + (tb or []) + ([cocotb] if cocotb else []))
+    if bool(tb) == bool(cocotb):
+        fail("give exactly one of --tb TB.v or --cocotb test_module.py")
+    if tb:
+        top = top or _guess_tb_top(tb)
+        if not top:
+            fail("cannot tell the testbench top module; pass --top NAME")
+        result = simulate_native(design, tb, top, timeout_s=timeout, waves=waves)
+    else:
+        if not top:
+            fail("--top NAME (the design's top module) is required with --cocotb")
+        if simulator not in ("icarus", "verilator"):
+            fail(f"unknown simulator {simulator!r}: use icarus or verilator")
+        try:
+            result = simulate_cocotb(design, cocotb, top, simulator=simulator, timeout_s=timeout, waves=waves)
+        except tools.ToolMissing as exc:
+            fail(str(exc))
+    if json_out:
+        emit_json(result.model_dump())
+    else:
+        print_sim(result)
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_DESIGN_FAILED)
+
+
+def print_sim(result: SimResult) -> None:
+    style = "green" if result.passed else "red"
+    table = Table(title=f"simulation: [{style}]{result.summary()}[/]")
+    table.add_column("figure")
+    table.add_column("value", overflow="fold")
+    rows = [("verdict", result.reason), ("mismatches", f"{result.mismatches} of {result.samples}"
+                                         if result.mismatches is not None else "n/a")]
+    rows += [(f"  output {name}", str(count)) for name, count in result.output_mismatches.items()]
+    if result.first_mismatch_time is not None:
+        rows.append(("first mismatch at", str(result.first_mismatch_time)))
+    if result.tests_total is not None:
+        rows.append(("cocotb tests", f"{result.tests_total - len(result.failing_tests)} of {result.tests_total} "
+                                     "passed"))
+    rows += [("failing test", f"{name}: {msg}") for name, msg in zip(result.failing_tests, result.assertion_messages)]
+    rows += [("diagnostic", f"{d.position()}: {d.message}") for d in result.diagnostics if d.is_error][:10]
+    rows += [("waveform", result.waveform or "-"), ("run dir (kept)", result.run_dir or "-"),
+             ("wall time", f"{result.wall_s:.2f} s")]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if not result.passed and result.log_excerpt:
+        console.print("[bold]log excerpt:[/]")
+        console.print(result.log_excerpt[-2000:], markup=False, highlight=False)
+
+
+def ppa_cmd(files: Annotated[list[Path], typer.Argument(help="Design sources.")],
+            top: Annotated[str, typer.Option(help="Top module to synthesize.")],
+            clock_mhz: Annotated[float, typer.Option(help="Clock for timing target and power.")] = 100.0,
+            activity: Annotated[float, typer.Option(help="Switching activity for power (0..1).")] = 0.1,
+            clock: Annotated[Optional[str], typer.Option(help="Clock port (default: clk, clock, ...).")] = None,
+            no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached results.")] = False,
+            json_out: JsonOpt = False) -> None:
+    """Synthesize to OSU018 cells (Yosys) and time/power the netlist (OpenSTA)."""
+    _check_files(files)
+    try:
+        with console.status(f"synthesizing {top} ...", spinner="dots") if not json_out else nullcontext():
+            report = synthesize(files, top, clock_mhz=clock_mhz, activity=activity, clock=clock,
+                                use_cache=not no_cache)
+    except (SynthesisError, ValueError) as exc:
+        if json_out:
+            emit_json({"error": str(exc)})
+        fail(str(exc), EXIT_DESIGN_FAILED if isinstance(exc, SynthesisError) else EXIT_USAGE)
+    except tools.ToolMissing as exc:
+        fail(str(exc))
+    if json_out:
+        emit_json(report.model_dump())
+    else:
+        print_ppa(report)
+
+
+def print_ppa(report: PPAReport) -> None:
+    table = Table(title=f"PPA: {report.top} ({report.technology}){' [cached]' if report.cached else ''}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for row in report.table_rows():
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"[dim]assumptions: {'; '.join(report.assumptions)}[/]")
+    if report.missing:
+        console.print(f"[yellow]missing figures: {', '.join(report.missing)}[/]")
+
+
+def demo() -> None:
+    """The main job, end to end on a bundled example: lint, simulate and PPA a 4x4 int8 MAC array."""
+    example = resources.files("hwagent") / "examples" / "mac_array"
+    design, testbench = Path(str(example / "mac_array.v")), Path(str(example / "mac_array_tb.v"))
+    console.rule("[bold]hwagent demo: 4x4 int8 MAC array")
+    console.print(f"design: {design}\ntestbench: {testbench}\n")
+    console.rule("1. lint (pyslang + Verilator + Icarus)")
+    lint_report = lint([design], top="mac_array")
+    print_lint(lint_report)
+    console.rule("2. simulate (Icarus, native testbench, sandboxed)")
+    sim = simulate_native([design], [testbench], "mac_array_tb")
+    print_sim(sim)
+    console.rule("3. PPA (Yosys -> OSU018 cells, OpenSTA)")
+    with console.status("synthesizing mac_array ...", spinner="dots"):
+        report = synthesize([design], "mac_array", clock_mhz=100.0, activity=0.1)
+    print_ppa(report)
+    ok = lint_report.passed and sim.passed
+    raise typer.Exit(EXIT_OK if ok else EXIT_DESIGN_FAILED)

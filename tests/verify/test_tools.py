@@ -1,0 +1,23 @@
+"""verify.tools: discovery reports what is really installed."""
+
+import shutil
+
+from verify import tools
+
+
+def test_iverilog_found_with_version_when_installed():
+    tool = tools.iverilog()
+    assert tool.found == bool(shutil.which("iverilog"))
+    if tool.found:
+        assert tool.version and tool.version[0].isdigit()
+
+
+def test_old_verilator_is_lint_only_with_reason():
+    tool = tools.verilator_lint()
+    if tool.found and tools._version_tuple(tool.version) < tools.COCOTB_MIN_VERILATOR:
+        assert tool.usable_for == ["lint"] and "cocotb needs >= 5.36" in tool.note
+
+
+def test_every_missing_tool_says_how_to_install():
+    for tool in tools.all_tools():
+        assert tool.found or tool.install

@@ -56,7 +56,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 VECTORS_ENV = "HWAGENT_VECTORS"
 MISMATCH_LINE = re.compile(r"MISMATCH signal=(?P<signal>\S+)(?: cycle=(?P<cycle>-?\d+))?(?: time=(?P<time>\d+))?"

@@ -76,14 +76,15 @@ class RunDir:
         self.work = self.path / "work"
         self.build.mkdir()
         self.work.mkdir()
+        self._staged: list[Path] = []
 
-    def stage(self, files: list[Path], subdir: str) -> list[Path]:
-        target = self.build / subdir
-        target.mkdir(exist_ok=True)
+    def stage(self, files: list[Path], role: str) -> list[Path]:
+        """Copy `files` into build/ as `<role>_<n>_<name>` (unique, and telling which side a file is from)."""
         staged = []
-        for index, file in enumerate(files):
-            dest = target / (file.name if not (target / file.name).exists() else f"{index}_{file.name}")
+        for file in files:
+            dest = self.build / f"{role}_{len(self._staged)}_{file.name}"
             shutil.copyfile(file, dest)
+            self._staged.append(dest)
             staged.append(dest)
         return staged
 
@@ -228,8 +229,8 @@ def judge_native_output(ran: sandbox.Completed, token: str, pass_pattern: str | 
 
 
 def _finish(result: SimResult, run: RunDir, keep: str, start: float) -> SimResult:
-    waves = sorted(list(run.work.glob("*.vcd")) + list(run.work.glob("*.fst")) + list(run.build.glob("**/*.fst"))
-                   + list(run.build.glob("**/*.vcd")))
+    waves = sorted(path for path in run.work.iterdir() if path.suffix in (".vcd", ".fst"))
+    waves += sorted(run.build.glob("sim/*.fst")) + sorted(run.build.glob("sim/*.vcd"))  # cocotb's dumps
     keep_dir = keep == "always" or (keep == "failed" and not result.passed)
     if keep_dir:
         result.run_dir = str(run.path)

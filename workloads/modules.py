@@ -5,6 +5,7 @@ Weights are random (seeded, HuggingFace-style N(0, 0.02) init); nothing is downl
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -140,14 +141,26 @@ class PatchEmbed(nn.Module):
         self.patch, self.stride, self.cls = stem.patch, stem.patch_stride, stem.cls_token
         self.proj = nn.Linear(stem.channels * stem.patch**2, cfg.vision.hidden)
         self.cls_token = nn.Parameter(torch.randn(1, 1, cfg.vision.hidden) * INIT_STD)
-        self.pos = nn.Parameter(torch.randn(1, stem.tokens, cfg.vision.hidden) * INIT_STD)
+        self.hidden = cfg.vision.hidden
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         cols = nn.functional.unfold(images, self.patch, stride=self.stride).transpose(1, 2)
-        x = self.proj(cols)
+        grid = round(cols.shape[1] ** 0.5)
+        x = self.proj(cols) + sincos_2d(grid, self.hidden).to(cols.device, cols.dtype)
         if self.cls:
             x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        return x + self.pos[:, : x.shape[1]]
+        return x
+
+
+def sincos_2d(grid: int, dim: int) -> torch.Tensor:
+    """Fixed 2-D sin-cos position embedding over normalised coordinates (resolution independent, as in MAE)."""
+    coords = (torch.arange(grid, dtype=torch.float32) + 0.5) / grid
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    quarter = dim // 4
+    freqs = math.pi * torch.exp(torch.linspace(0.0, math.log(64.0), quarter))
+    parts = [f(c.reshape(-1, 1) * freqs) for c in (yy, xx) for f in (torch.sin, torch.cos)]
+    emb = torch.cat(parts, dim=1) * INIT_STD * 10
+    return nn.functional.pad(emb, (0, dim - emb.shape[1]))
 
 
 class Projector(nn.Module):
@@ -156,7 +169,7 @@ class Projector(nn.Module):
     def __init__(self, dims: list[int]):
         super().__init__()
         layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(dims, dims[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(dims)):
             layers.append(nn.Linear(a, b))
             if i < len(dims) - 2:
                 layers.append(GELU())

@@ -233,7 +233,6 @@ class _Profiler:
 
     def run(self) -> list[PhaseProfile]:
         cfg, b = self.cfg, self.batch
-        phases: list[PhaseProfile] = []
         vision_sections: list[SectionProfile] = []
         vision_out: Callable[[int], torch.Tensor] | None = None
         if cfg.stem is not None:
@@ -246,7 +245,7 @@ class _Profiler:
                 patch_embed = M.seeded(lambda: M.PatchEmbed(cfg), self.seed + 1)
                 with torch.no_grad():
                     embedded = patch_embed(images())
-                vision_out = lambda n: embedded[:, :n]  # noqa: E731
+                vision_out = lambda n: embedded[:, :n]
             vision_sections = [stem_sec, self.block(vis, stem.tokens, 0, vision_out, "forward")]
         if cfg.family == "vit":
             head = self.head("layernorm", cfg.vision.hidden, cfg.num_classes, 0, cfg.stem.tokens,

@@ -1,0 +1,195 @@
+"""`hwagent profile | compress | spec`: from a transformer workload to per-unit accelerator specs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hwagent.console import console, emit_json, fail
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="profile")(profile_cmd)
+    app.command(name="compress")(compress_cmd)
+
+
+def _progress(enabled: bool):
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                    transient=True, disable=not enabled)
+
+
+def _si(value: float) -> str:
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{unit}"
+    return f"{value:.0f}"
+
+
+def _load_json_model(path: Path, model, what: str):
+    if not path.is_file():
+        fail(f"no such file: {path}")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: not JSON ({exc})")
+    if isinstance(data, dict) and what == "profile" and "profile" in data and "bits_map" in data:
+        data = data["profile"]  # a compressed model also carries its profile
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"{path}: not a {what} file ({'.'.join(map(str, first['loc']))}: {first['msg']})")
+
+
+def profile_cmd(
+    model: Annotated[str | None, typer.Argument(help="Preset name (see --list) or local HF checkpoint dir.")] = None,
+    hf: Annotated[Path | None, typer.Option("--hf", help="Local HuggingFace checkpoint directory (config.json).")]
+    = None,
+    seq: Annotated[int | None, typer.Option(help="Text tokens (decoders: prompt length).")] = None,
+    image_size: Annotated[int | None, typer.Option(help="Image side in pixels.")] = None,
+    patch: Annotated[int | None, typer.Option(help="Patch size in pixels.")] = None,
+    batch: Annotated[int, typer.Option(help="Batch size.")] = 1,
+    calib_tokens: Annotated[int, typer.Option(help="Tokens per calibration forward (activation ranges).")] = 256,
+    no_ranges: Annotated[bool, typer.Option("--no-ranges", help="Shapes only, skip calibration forwards.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the profile JSON here.")] = None,
+    list_presets: Annotated[bool, typer.Option("--list", help="List the presets and exit.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Profile a transformer / multimodal model per layer: GEMM shapes, MACs, bytes, activation ranges."""
+    from workloads.config import PRESETS, load_hf_config, resolve_model, with_overrides
+    from workloads.profile import profile_model
+
+    if list_presets:
+        rows = {name: f"{cfg.family}: " + ", ".join(f"{s.name} {s.layers}x(d={s.hidden}, h={s.heads})"
+                                                   for s in (cfg.vision, cfg.text) if s) for name, cfg in PRESETS.items()}
+        if json_out:
+            emit_json(rows)
+        else:
+            for name, text in rows.items():
+                console.print(f"[bold]{name}[/]  {text}")
+        return
+    if (model is None) == (hf is None):
+        fail("give a preset name / checkpoint directory, or --hf PATH (exactly one)")
+    try:
+        cfg = load_hf_config(hf) if hf is not None else resolve_model(model)
+        cfg = with_overrides(cfg, seq=seq, image_size=image_size, patch=patch)
+        with _progress(not json_out) as progress:
+            progress.add_task(f"profiling {cfg.name}", total=None)
+            prof = profile_model(cfg, batch=batch, calib_tokens=calib_tokens, with_ranges=not no_ranges)
+    except (ValueError, ValidationError) as exc:
+        fail(str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else
+             f"bad model config: {exc.errors()[0]['msg']}")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(prof.model_dump_json(indent=1))
+    if json_out:
+        emit_json(prof.model_dump())
+        return
+    print_profile(prof)
+    if out is not None:
+        console.print(f"profile written to [bold]{out}[/]")
+
+
+def print_profile(prof) -> None:
+    for phase in prof.phases:
+        table = Table(title=f"{prof.model} - {phase.name} (batch {prof.batch})")
+        for column in ("section", "layer", "op", "M", "N", "K", "count", "MACs", "params", "|out| p99.9"):
+            table.add_column(column, justify="right" if column in "M N K count MACs params" else "left")
+        for section in phase.sections:
+            label = f"{section.name} x{section.repeat}" if section.repeat > 1 else section.name
+            for layer in section.layers:
+                gemm = layer.op in ("linear", "matmul")
+                table.add_row(label, layer.name, layer.op, *(str(v) if gemm else "" for v in
+                              (layer.m, layer.n, layer.k, layer.count)),
+                              _si(layer.macs) if gemm else f"{_si(layer.out_elems)} el",
+                              _si(layer.params) if layer.params else "",
+                              f"{layer.ranges.out_p999:.3g}" if layer.ranges else "")
+                label = ""
+        console.print(table)
+        t = phase.totals
+        console.print(f"[bold]{phase.name} totals[/]: {_si(t.macs)}MAC (weight GEMMs {_si(t.gemm_macs)}, "
+                      f"attention {_si(t.attn_macs)}), params {_si(t.params)}, softmax {_si(t.softmax_elems)} el, "
+                      f"norm {_si(t.norm_elems)} el, GELU/SiLU {_si(t.act_fn_elems)} el, "
+                      f"KV cache {_si(t.kv_cache_elems)} el")
+
+
+def compress_cmd(
+    profile: Annotated[Path, typer.Argument(help="profile.json from `hwagent profile`.")],
+    bits_budget: Annotated[float, typer.Option(help="Average weight bits per parameter (4..8).")] = 6.0,
+    memory_budget: Annotated[float | None, typer.Option(help="Block weight memory budget in MiB.")] = None,
+    prune_heads: Annotated[int, typer.Option(help="Attention heads removed per block.")] = 0,
+    prune_mlp: Annotated[float, typer.Option(help="Fraction of MLP channels removed per block.")] = 0.0,
+    macs_budget: Annotated[float | None, typer.Option(
+        help="GMAC budget per inference: pick the token-budget knee under it and apply it.")] = None,
+    no_sweep: Annotated[bool, typer.Option("--no-sweep", help="Skip the token-budget sweep.")] = False,
+    calib_tokens: Annotated[int, typer.Option(help="Tokens per calibration forward.")] = 64,
+    proxy_depth: Annotated[int | None, typer.Option(help="Layers per stack in the accuracy proxy.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write compressed.json here.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Mixed-precision (8/6/4) bit allocation, head/MLP pruning and token-budget sweep of a profiled model."""
+    from workloads.compress import compress
+    from workloads.profile import ModelProfile
+
+    if not 4 <= bits_budget <= 8:
+        fail(f"--bits-budget {bits_budget} is outside 4..8 bits")
+    prof = _load_json_model(profile, ModelProfile, "profile")
+    try:
+        with _progress(not json_out) as progress:
+            task = progress.add_task("compressing", total=None)
+            result = compress(prof, bits_budget=bits_budget,
+                              memory_budget_bytes=None if memory_budget is None else int(memory_budget * 2**20),
+                              prune_heads=prune_heads, prune_mlp=prune_mlp,
+                              macs_budget=None if macs_budget is None else int(macs_budget * 1e9),
+                              sweep=not no_sweep, calib_tokens=calib_tokens, proxy_depth=proxy_depth,
+                              progress=lambda msg: progress.update(task, description=msg))
+    except ValueError as exc:
+        fail(str(exc).splitlines()[0])
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(result.model_dump_json(indent=1))
+    if json_out:
+        emit_json(result.model_dump())
+        return
+    print_compressed(result, prof)
+    if out is not None:
+        console.print(f"compressed model written to [bold]{out}[/]")
+
+
+def print_compressed(result, prof) -> None:
+    table = Table(title=f"{result.source_model}: bit map (attention / MLP average bits per block instance)")
+    for column in ("block", "attn bits", "mlp bits", "layers"):
+        table.add_column(column)
+    for key, groups in result.group_bits.items():
+        stack, index = key.rsplit(".", 1)
+        layers = " ".join(f"{u.layer.split('.')[-1]}:{u.bits}" for u in result.bits_map
+                          if u.stack == stack and u.block == int(index))
+        table.add_row(key, f"{groups.get('attn', 0):g}", f"{groups.get('mlp', 0):g}", layers)
+    console.print(table)
+    console.print(f"weights: {result.weight_bits_avg:.2f} bits avg, {_si(result.weight_bytes)}B "
+                  f"(fp16 {_si(result.weight_bytes_fp16)}B), activations int{result.act_bits}")
+    for report in result.pruning:
+        console.print(f"pruning {report.stack}: heads {report.heads[0]} -> {report.heads[1]}, "
+                      f"MLP {report.mlp_dim[0]} -> {report.mlp_dim[1]}")
+    for pruned, quant in zip(result.proxies_float_pruned, result.proxies):
+        console.print(f"accuracy proxy {quant.stack} ({quant.depth} layers): pruned float cos {pruned.cosine:.4f}; "
+                      f"pruned + quantised cos {quant.cosine:.4f}, rel MSE {quant.rel_mse:.3g}")
+    if result.sweep:
+        sweep = Table(title=f"token-budget sweep ({result.sweep.knob})")
+        for column in ("point", "tokens", "MACs", "cosine", ""):
+            sweep.add_column(column)
+        for point in result.sweep.points:
+            mark = "knee" + (" (applied)" if result.sweep.applied else "") if point == result.sweep.knee else ""
+            sweep.add_row(point.label, str(point.tokens), _si(point.macs), f"{point.cosine:.4f}", mark)
+        console.print(sweep)
+    before, after = prof.main_phase.totals, result.profile.main_phase.totals
+    console.print(f"{prof.main_phase.name} MACs {_si(before.macs)} -> {_si(after.macs)}, "
+                  f"params {_si(before.params)} -> {_si(after.params)}")

@@ -107,16 +107,17 @@ def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (u
         top = top or _guess_tb_top(tb)
         if not top:
             fail("cannot tell the testbench top module; pass --top NAME")
-        result = simulate_native(design, tb, top, timeout_s=timeout, waves=waves)
-    else:
-        if not top:
-            fail("--top NAME (the design's top module) is required with --cocotb")
-        if simulator not in ("icarus", "verilator"):
-            fail(f"unknown simulator {simulator!r}: use icarus or verilator")
-        try:
+    elif not top:
+        fail("--top NAME (the design's top module) is required with --cocotb")
+    if simulator not in ("icarus", "verilator"):
+        fail(f"unknown simulator {simulator!r}: use icarus or verilator")
+    try:
+        if tb:
+            result = simulate_native(design, tb, top, timeout_s=timeout, waves=waves)
+        else:
             result = simulate_cocotb(design, cocotb, top, simulator=simulator, timeout_s=timeout, waves=waves)
-        except tools.ToolMissing as exc:
-            fail(str(exc))
+    except tools.ToolMissing as exc:
+        fail(str(exc))
     if json_out:
         emit_json(result.model_dump())
     else:
@@ -188,6 +189,9 @@ def print_ppa(report: PPAReport) -> None:
 
 def demo() -> None:
     """The main job, end to end on a bundled example: lint, simulate and PPA a 4x4 int8 MAC array."""
+    for tool in (tools.iverilog(), tools.yosys()):
+        if not tool.found:
+            fail(f"{tool.name} not found. Install: {tool.install} (or run `make demo`, which installs it)")
     example = resources.files("hwagent") / "examples" / "mac_array"
     design, testbench = Path(str(example / "mac_array.v")), Path(str(example / "mac_array_tb.v"))
     console.rule("[bold]hwagent demo: 4x4 int8 MAC array")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hwagent import cmd_bench, cmd_verify, cmd_workloads
+from hwagent import cmd_bench, cmd_eval, cmd_verify, cmd_workloads
 
 app = typer.Typer(
     name="hwagent",
@@ -17,6 +17,7 @@ app = typer.Typer(
 cmd_verify.register(app)
 cmd_bench.register(app)
 cmd_workloads.register(app)
+cmd_eval.register(app)
 
 if __name__ == "__main__":
     app()

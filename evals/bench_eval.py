@@ -1,0 +1,71 @@
+"""`hwagent bench eval`: the harness against the bare `iverilog && vvp` loop on the 156 VerilogEval v2 references.
+
+Both run at the same parallelism in the same process run. The harness time is a full `score_samples` run
+(worker processes, safety checks, token-tagged testbenches, sandboxed runs, fsync'd results); the baseline
+is one shell `iverilog ... && vvp -n ...` per problem from a thread pool.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from evals.score import Sample, score_samples
+from evals.suites import Suite
+from evals.suites.verilog_eval import IVERILOG_FLAGS
+
+
+@dataclass
+class BenchResult:
+    problems: int
+    jobs: int
+    bare_s: float
+    harness_s: float
+    bare_passed: int
+    harness_passed: int
+
+    @property
+    def ratio(self) -> float:
+        return self.harness_s / self.bare_s if self.bare_s else float("inf")
+
+
+def _bare_one(folder: Path, task_id: str, sample: str, suite_folder: Path) -> bool:
+    work = folder / task_id
+    work.mkdir()
+    sample_file = work / "sample.sv"
+    sample_file.write_text(sample)
+    flags = " ".join(IVERILOG_FLAGS)
+    cmd = (f"iverilog {flags} -s tb -o sim {sample_file} {suite_folder / (task_id + '_test.sv')} "
+           f"{suite_folder / (task_id + '_ref.sv')} && timeout 30 vvp -n sim")
+    done = subprocess.run(cmd, shell=True, cwd=work, capture_output=True, text=True)
+    return "Mismatches: 0 in" in done.stdout
+
+
+def run_bench(suite: Suite, jobs: int | None = None, limit: int | None = None,
+              progress: Callable[[str], None] | None = None) -> BenchResult:
+    """Time the bare loop, then the harness, on the suite's references (a VerilogEval v2 suite)."""
+    jobs = jobs or os.cpu_count() or 1
+    problems = suite.problems()[:limit] if limit else suite.problems()
+    folder = suite.folder
+    with tempfile.TemporaryDirectory(prefix="hwagent-bench-eval-") as tmp:
+        bare_dir = Path(tmp) / "bare"
+        bare_dir.mkdir()
+        if progress:
+            progress(f"bare iverilog && vvp loop, {len(problems)} problems, {jobs} jobs")
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            bare = list(pool.map(lambda p: _bare_one(bare_dir, p.id, p.reference, folder), problems))
+        bare_s = time.perf_counter() - start
+        if progress:
+            progress(f"hwagent harness (score_samples), {len(problems)} problems, {jobs} jobs")
+        samples = [Sample(p.id, p.reference, 0) for p in problems]
+        start = time.perf_counter()
+        rows, _ = score_samples(suite, samples, Path(tmp) / "harness", jobs=jobs)
+        harness_s = time.perf_counter() - start
+    return BenchResult(len(problems), jobs, bare_s, harness_s, sum(bare), sum(r["passed"] for r in rows))

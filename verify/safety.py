@@ -2,8 +2,8 @@
 
 Rejected, each with a diagnostic naming the line:
 - `$system` (shell access);
-- file system tasks (`$fopen`, `$readmem*`, `$writemem*`, `$dumpfile`) whose path is absolute, contains `..`,
-  or is not a string literal (a computed path could be either);
+- file system tasks (`$fopen`, `$readmem*`, `$writemem*`, `$dumpfile`) and `` `include `` whose path is absolute,
+  contains `..`, or is not a string literal (a computed path could be either);
 - simulation control (`$finish`, `$stop`, `$exit`): a design that ends the run early can cut a testbench short;
 - hierarchical references that leave the design (`tb.errors`, `$root...`, a testbench instance name): a design
   could read the reference model's outputs or overwrite the testbench's error counters.
@@ -18,7 +18,7 @@ from pathlib import Path
 from verify.diagnostics import Diagnostic
 
 _STRING = re.compile(r'"(?:\\.|[^"\\\n])*"')
-_FILE_TASK = re.compile(r"\$(fopen|readmemh|readmemb|writememh|writememb|dumpfile)\s*\(\s*([^,)]*)")
+_FILE_TASK = re.compile(r"(?:\$(fopen|readmemh|readmemb|writememh|writememb|dumpfile)\s*\(|`(include))\s*([^,)\n]*)")
 _FORBIDDEN = {
     "system": "shell access with $system is not allowed in the design under test",
     "finish": "$finish in the design under test is not allowed: only the testbench ends a simulation",
@@ -60,17 +60,17 @@ def check_source(text: str, file: str = "") -> list[Diagnostic]:
     for match in _FORBIDDEN_CALL.finditer(without_strings):
         reject(match.start(), f"forbidden-{match.group(1)}", _FORBIDDEN[match.group(1)])
     for match in _FILE_TASK.finditer(code):
-        if without_strings[match.start()] != "$":
+        if without_strings[match.start()] not in "$`":
             continue  # the task name is inside a string literal
-        task, arg = match.group(1), match.group(2).strip()
+        task, arg = (f"${match.group(1)}" if match.group(1) else "`include"), match.group(3).strip()
         literal = _STRING.fullmatch(arg)
         if not literal:
-            reject(match.start(), "file-path", f"${task} path must be a string literal relative to the run dir")
+            reject(match.start(), "file-path", f"{task} path must be a string literal relative to the run dir")
             continue
         path = arg[1:-1]
         if path.startswith(("/", "~")) or ".." in Path(path).parts or re.match(r"^[A-Za-z]:", path):
             reject(match.start(), "file-path",
-                   f"${task}(\"{path}\"): absolute paths and '..' are not allowed; stay inside the run dir")
+                   f"{task} \"{path}\": absolute paths and '..' are not allowed; stay inside the run dir")
     return found
 
 

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import sys
 import tempfile
@@ -49,6 +50,7 @@ class SimResult(BaseModel):
     failing_tests: list[str] = Field(default_factory=list)
     assertion_messages: list[str] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+    compile_stderr: str = ""
     report_lines: list[str] = Field(default_factory=list)
     log_excerpt: str = ""
     waveform: str | None = None
@@ -65,31 +67,45 @@ class SimResult(BaseModel):
         return self.reason
 
 
+_SCRATCH = Path("/dev/shm")
+KEPT_RUNS = Path(tempfile.gettempdir()) / "hwagent-runs"
+
+
 class RunDir:
-    """A fresh run dir (build/ + work/); removed afterwards unless kept (failing runs keep their waves)."""
+    """A fresh run dir (build/ + work/); removed afterwards unless kept (failing runs keep their waves).
+
+    Without an explicit root it lives in RAM (/dev/shm) while it runs, and a kept one moves to KEPT_RUNS.
+    """
 
     def __init__(self, root: str | Path | None = None, prefix: str = "hwagent-sim-"):
-        base = Path(root) if root else Path(tempfile.gettempdir())
+        self.root = Path(root) if root else None
+        base = self.root or (_SCRATCH if os.access(_SCRATCH, os.W_OK) else KEPT_RUNS)
         base.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
         self.build = self.path / "build"
         self.work = self.path / "work"
         self.build.mkdir()
         self.work.mkdir()
-        self._staged: list[Path] = []
 
-    def stage(self, files: list[Path], role: str) -> list[Path]:
-        """Copy `files` into build/ as `<role>_<n>_<name>` (unique, and telling which side a file is from)."""
-        staged = []
-        for file in files:
-            dest = self.build / f"{role}_{len(self._staged)}_{file.name}"
-            shutil.copyfile(file, dest)
-            self._staged.append(dest)
-            staged.append(dest)
-        return staged
+    def write_tagged(self, testbench: list[Path], token: str) -> list[Path]:
+        """Copies of the trusted testbench files in build/, their display tasks tagged with `token`."""
+        tagged = []
+        for index, file in enumerate(testbench):
+            dest = self.build / f"tb{index}_{file.name}"
+            dest.write_text(tag_testbench(file.read_text(errors="replace"), token))
+            tagged.append(dest)
+        return tagged
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+    def keep(self) -> Path:
+        """Move a scratch run dir to KEPT_RUNS (no-op for one under an explicit root); returns its path."""
+        if self.root is None and self.path.parent != KEPT_RUNS:
+            KEPT_RUNS.mkdir(parents=True, exist_ok=True)
+            self.path = Path(shutil.move(str(self.path), KEPT_RUNS / self.path.name))
+            self.build, self.work = self.path / "build", self.path / "work"
+        return self.path
 
 
 def tag_testbench(text: str, token: str) -> str:
@@ -135,13 +151,15 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
                     include_dirs: list[str | Path] = (), defines: dict[str, str] | None = None,
                     iverilog_flags: list[str] = ("-g2012",), plusargs: list[str] = (),
                     timeout_s: float = 60.0, waves: bool = False, run_root: str | Path | None = None,
-                    keep: str = "failed", pass_pattern: str | None = None, fail_pattern: str | None = None
-                    ) -> SimResult:
+                    keep: str = "failed", pass_pattern: str | None = None, fail_pattern: str | None = None,
+                    design_first: bool = False) -> SimResult:
     """Compile `design` (untrusted) with `testbench` + `trusted` sources on Icarus and run it.
 
     The verdict comes from the testbench's own (token-tagged) report: `Mismatches: N in M samples` in the
     VerilogEval style, or `pass_pattern` / `fail_pattern` regexes for other testbenches. `keep` is
-    "failed" (keep the run dir of failing runs, with their waves), "always" or "never".
+    "failed" (keep the run dir of failing runs, with their waves), "always" or "never". Sources are given to
+    iverilog as testbench, trusted, design; `design_first` puts the design first (which `timescale a file
+    without one inherits depends on this order). `timeout_s` covers compilation and simulation together.
     """
     start = time.monotonic()
     design_paths, tb_paths = _as_paths(design), _as_paths(testbench)
@@ -155,45 +173,51 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
 
     token = f"@@HWAGENT{secrets.token_hex(8)}@@"
     run = RunDir(run_root)
-    staged_design = run.stage(design_paths, "design")
-    staged_tb = run.stage(tb_paths, "tb")
-    for file in staged_tb:
-        file.write_text(tag_testbench(file.read_text(errors="replace"), token))
-    staged_trusted = run.stage(trusted_paths, "trusted")
+    tagged_tb = run.write_tagged(tb_paths, token)
     for file in data_paths:
         shutil.copyfile(file, run.work / file.name)
-    originals = {str(s): str(o) for s, o in zip(staged_design, design_paths)}
-    originals |= {str(s): str(o) for s, o in zip(staged_tb + staged_trusted, tb_paths + trusted_paths)}
+    originals = {str(t): str(o) for t, o in zip(tagged_tb, tb_paths)}
 
-    tops = [top]
+    tops, extra = [top], []
     if waves:
         dumper = run.build / "hwagent_dump.v"
         dumper.write_text(f'module hwagent_dump; initial begin $dumpfile("waves.vcd"); '
                           f'$dumpvars(0, {top}); end endmodule\n')
-        staged_trusted.append(dumper)
+        extra.append(dumper)
         tops.append("hwagent_dump")
     simv = run.build / "sim.vvp"
     cmd = [iverilog.path, *iverilog_flags, "-o", str(simv)]
     cmd += [f"-s{t}" for t in tops]
     cmd += [f"-I{Path(d).resolve()}" for d in include_dirs]
     cmd += [f"-D{k}={v}" if v is not None else f"-D{k}" for k, v in (defines or {}).items()]
-    cmd += [str(p) for p in staged_tb + staged_trusted + staged_design]
-    compiled = sandbox.run(cmd, run.work, sandbox.Limits(wall_s=120, cpu_s=120))
-    compile_log = compiled.stdout + compiled.stderr
-    for staged, original in originals.items():
-        compile_log = compile_log.replace(staged, original)
-    if not compiled.ok or not simv.exists():
-        result = SimResult(passed=False, reason="timeout" if compiled.timed_out else "compile_error",
-                           diagnostics=_compile_diagnostics(compile_log, originals),
-                           log_excerpt=_excerpt(compile_log))
-        return _finish(result, run, keep, start)
-
+    sources = tagged_tb + trusted_paths + extra
+    sources = design_paths + sources if design_first else sources + design_paths
+    cmd += [str(p) for p in sources]
     vvp = shutil.which("vvp", path=str(Path(iverilog.path).parent)) or shutil.which("vvp")
+    # Compile and run in one sandboxed shell: one process-group launch instead of two keeps the overhead low.
+    out, err, status = run.build / "compile.out", run.build / "compile.err", run.build / "compile.status"
+    script = (f"{shlex.join(cmd)} >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}; status=$?; "
+              f"echo $status >{shlex.quote(str(status))}; [ $status -eq 0 ] || exit $status; "
+              f"exec {shlex.join([vvp, '-n', str(simv), *plusargs])}")
     limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5)
-    ran = sandbox.run([vvp, "-n", str(simv), *plusargs], run.work, limits)
+    ran = sandbox.run(["/bin/sh", "-c", script], run.work, limits)
+    compile_stderr = _replace_all(err.read_text(errors="replace") if err.exists() else "", originals)
+    compile_log = _replace_all(out.read_text(errors="replace") if out.exists() else "", originals) + compile_stderr
+    diagnostics = _compile_diagnostics(compile_log, originals)
+    compiled = status.exists() and status.read_text().strip() == "0" and simv.exists()
+    if not compiled:
+        result = SimResult(passed=False, reason="timeout" if ran.timed_out else "compile_error",
+                           diagnostics=diagnostics, log_excerpt=_excerpt(compile_log), compile_stderr=compile_stderr)
+        return _finish(result, run, keep, start)
     result = judge_native_output(ran, token, pass_pattern, fail_pattern)
-    result.diagnostics = _compile_diagnostics(compile_log, originals)
+    result.diagnostics, result.compile_stderr = diagnostics, compile_stderr
     return _finish(result, run, keep, start)
+
+
+def _replace_all(text: str, mapping: dict[str, str]) -> str:
+    for old, new in mapping.items():
+        text = text.replace(old, new)
+    return text
 
 
 def judge_native_output(ran: sandbox.Completed, token: str, pass_pattern: str | None = None,
@@ -229,11 +253,11 @@ def judge_native_output(ran: sandbox.Completed, token: str, pass_pattern: str | 
 
 
 def _finish(result: SimResult, run: RunDir, keep: str, start: float) -> SimResult:
-    waves = sorted(path for path in run.work.iterdir() if path.suffix in (".vcd", ".fst"))
-    waves += sorted(run.build.glob("sim/*.fst")) + sorted(run.build.glob("sim/*.vcd"))  # cocotb's dumps
     keep_dir = keep == "always" or (keep == "failed" and not result.passed)
     if keep_dir:
-        result.run_dir = str(run.path)
+        result.run_dir = str(run.keep())
+        waves = sorted(path for path in run.work.iterdir() if path.suffix in (".vcd", ".fst"))
+        waves += sorted(run.build.glob("sim/*.fst")) + sorted(run.build.glob("sim/*.vcd"))  # cocotb's dumps
         result.waveform = str(waves[0]) if waves else None
     else:
         run.remove()
@@ -268,7 +292,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
                          log_excerpt="\n".join(f"{d.position()}: {d.message}" for d in rejected),
                          wall_s=time.monotonic() - start)
     run = RunDir(run_root, prefix="hwagent-cocotb-")
-    sources = run.stage(trusted_paths, "trusted") + run.stage(design_paths, "design")
+    sources = trusted_paths + design_paths
     results_xml = run.build / "results.xml"
     config = {
         "simulator": simulator, "sources": [str(s) for s in sources], "top": top,
@@ -289,8 +313,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
         _read_results_xml(results_xml, result)
     elif "BUILD FAILED" in log or "error" in log.lower():
         result.reason = "compile_error"
-        result.diagnostics = _compile_diagnostics(log, {str(s): str(o) for s, o in zip(sources, trusted_paths
-                                                                                            + design_paths)})
+        result.diagnostics = _compile_diagnostics(log, {})
     return _finish(result, run, keep, start)
 
 

@@ -66,6 +66,13 @@ def test_escaping_file_paths_and_testbench_references_are_rejected():
     assert any(d.code == "outside-reference" and "adder_tb" in d.message for d in peek.diagnostics)
 
 
+def test_include_outside_the_run_dir_is_rejected(tmp_path):
+    design = tmp_path / "adder.v"
+    design.write_text('`include "../build/tb0_adder_tb.v"\n' + (DESIGNS / "adder.v").read_text())
+    result = simulate_native([design], [TB], "adder_tb")
+    assert result.reason == "rejected" and "`include" in result.diagnostics[0].message
+
+
 def test_output_flood_is_capped(tmp_path):
     flood = tmp_path / "adder.v"
     flood.write_text((DESIGNS / "adder.v").read_text().replace(

@@ -1,0 +1,48 @@
+"""Run the baseline RTL in simulation (through verify.sim) and collect measurements.
+
+`run_block(config)` simulates qblock_top on one configuration with the cocotb testbench in
+accelerator_baseline/tb/tb_qblock.py and returns its JSON measurements (bit-exactness, block cycles, per-GEMM
+feed windows). `run_unit(module, top, params)` runs one of the unit testbenches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from accelerator_baseline.golden import CONFIGS
+from accelerator_baseline.hwmap import rtl_parameters
+
+RTL_FILES = ("pe.v", "systolic_array.v", "requant.v", "vector_unit.v", "buffers.v", "qblock_top.v")
+
+
+def rtl_dir() -> Path:
+    return Path(str(resources.files("accelerator_baseline") / "rtl"))
+
+
+def tb_dir() -> Path:
+    return Path(str(resources.files("accelerator_baseline") / "tb"))
+
+
+def rtl_files(names=RTL_FILES) -> list[Path]:
+    return [rtl_dir() / n for n in names]
+
+
+def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: float = 1200.0) -> dict:
+    """Simulate one whole block; returns the testbench measurements plus `passed` and `reason`."""
+    from verify.sim import simulate_cocotb
+
+    cfg = CONFIGS[config]
+    with tempfile.TemporaryDirectory(prefix="hwagent-qblock-") as tmp:
+        out = Path(tmp) / "result.json"
+        env = {"HWAGENT_QB_CONFIG": config, "HWAGENT_QB_SEED": str(seed), "HWAGENT_QB_OUT": str(out)}
+        res = simulate_cocotb(rtl_files(), tb_dir() / "tb_qblock.py", "qblock_top", simulator=simulator,
+                              parameters=rtl_parameters(cfg), timeout_s=timeout_s, extra_env=env,
+                              run_root=os.environ.get("HWAGENT_SIM_ROOT"))
+        data = json.loads(out.read_text()) if out.exists() else {}
+    data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
+                messages=res.assertion_messages, log=None if res.passed else res.log_excerpt)
+    return data

@@ -13,6 +13,7 @@ per-run random token, and only token-prefixed stdout lines count as the testbenc
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import time
@@ -23,6 +24,22 @@ from verify import sandbox, tools
 from verify.diagnostics import Diagnostic
 from verify.safety import check_design
 from verify.sim import RunDir, tag_testbench
+
+
+_COMMENT_OR_STRING = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
+_FATAL = re.compile(r"\$fatal\b")
+
+
+def check_fatal(path: Path) -> list[Diagnostic]:
+    """`$fatal` in the design ends the run early, and the testbench's `final` block then reports
+    `Mismatches: 0 in 0 samples`, which both VerilogEval harnesses count as a pass. verify.safety does not
+    reject it (yet), so the harness does."""
+    text = path.read_text(errors="replace")
+    code = _COMMENT_OR_STRING.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return [Diagnostic(tool="hwagent-eval", severity="error", code="forbidden-fatal", file=str(path),
+                       line=code.count("\n", 0, m.start()) + 1,
+                       message="$fatal in the design under test is not allowed: only the testbench ends a simulation")
+            for m in _FATAL.finditer(code)]
 
 
 @dataclass
@@ -89,7 +106,8 @@ def run_icarus(sources: list[Source], top: str, *, flags: list[str] = ("-g2012",
             text = tag_testbench(source.text, token) if source.role == "testbench" else source.text
             path.write_text(text)
             paths.append(path)
-        raw.rejected = check_design([p for p, s in zip(paths, sources) if s.role == "design"])
+        design = [p for p, s in zip(paths, sources) if s.role == "design"]
+        raw.rejected = check_design(design) + [d for p in design for d in check_fatal(p)]
         if raw.rejected:
             return raw
         for file in data_files:

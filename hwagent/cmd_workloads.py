@@ -19,6 +19,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 def register(app: typer.Typer) -> None:
     app.command(name="profile")(profile_cmd)
     app.command(name="compress")(compress_cmd)
+    app.command(name="spec")(spec_cmd)
 
 
 def _progress(enabled: bool):
@@ -193,3 +194,93 @@ def print_compressed(result, prof) -> None:
     before, after = prof.main_phase.totals, result.profile.main_phase.totals
     console.print(f"{prof.main_phase.name} MACs {_si(before.macs)} -> {_si(after.macs)}, "
                   f"params {_si(before.params)} -> {_si(after.params)}")
+
+
+def spec_cmd(
+    source: Annotated[Path, typer.Argument(help="compressed.json (`hwagent compress`) or profile.json.")],
+    budget: Annotated[Path, typer.Option(help="Hardware budget YAML: pe_count, sram_kib, offchip_bytes_per_cycle, "
+                                              "clock_mhz[, area_mm2, max_rows].")],
+    out: Annotated[Path, typer.Option(help="Output folder for the unit specs.")] = Path("specs"),
+    vector_rows: Annotated[int, typer.Option(help="Row length of the softmax/LayerNorm golden vectors.")] = 16,
+    check: Annotated[bool, typer.Option("--check", help="Run every unit's testbench on its reference design.")]
+    = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Derive the array shape, dataflow and tiling, and write per-unit specs, golden vectors and testbenches."""
+    import yaml
+
+    from spec_templates.derive import derive, weight_bits_of, write_specs
+    from spec_templates.mapping import BudgetError, parse_budget
+    from workloads.compress import CompressedModel
+    from workloads.profile import ModelProfile
+
+    if not budget.is_file():
+        fail(f"no such file: {budget}")
+    try:
+        hw = parse_budget(yaml.safe_load(budget.read_text()), source=str(budget))
+    except yaml.YAMLError as exc:
+        fail(f"{budget}: not valid YAML ({str(exc).splitlines()[0]})")
+    except BudgetError as exc:
+        fail(str(exc))
+    if vector_rows < 2:
+        fail("--vector-rows must be at least 2")
+    data = json.loads(source.read_text()) if source.is_file() else None
+    if data is None:
+        fail(f"no such file: {source}")
+    if isinstance(data, dict) and "bits_map" in data:
+        compressed = _load_json_model(source, CompressedModel, "compressed model")
+        prof, bits = compressed.profile, weight_bits_of(compressed.bits_map)
+    else:
+        prof, bits = _load_json_model(source, ModelProfile, "profile"), None
+    try:
+        with _progress(not json_out) as progress:
+            progress.add_task("deriving specs", total=None)
+            derivation = derive(prof, hw, weight_bits=bits, vector_count=vector_rows)
+            files = write_specs(derivation, out)
+    except (BudgetError, ValueError) as exc:
+        fail(str(exc).splitlines()[0])
+    checks = _check_units(derivation, out, json_out) if check else {}
+    summary = derivation.summary() | {"out": str(out), "files": len(files), "checks": checks}
+    if json_out:
+        emit_json(summary)
+    else:
+        print_derivation(derivation, out, checks)
+    if checks and not all(checks.values()):
+        raise typer.Exit(1)
+
+
+def _check_units(derivation, out: Path, quiet: bool) -> dict[str, bool]:
+    from verify.sim import simulate_cocotb
+
+    results = {}
+    with _progress(not quiet) as progress:
+        for unit in derivation.units:
+            progress.add_task(f"simulating {unit.key} reference", total=None)
+            folder = out / unit.key
+            sim = simulate_cocotb(unit.unit.paths(), folder / "tb.py", unit.spec.name, parameters=unit.params,
+                                  extra_env={"HWAGENT_VECTORS": str((folder / "vectors.json").resolve())},
+                                  timeout_s=300)
+            results[unit.key] = sim.passed
+    return results
+
+
+def print_derivation(derivation, out: Path, checks: dict[str, bool]) -> None:
+    m, e = derivation.mapping, derivation.engine
+    console.print(f"[bold]{derivation.model}[/] ({m.phase}): best {m.rows}x{m.cols} {m.dataflow}, "
+                  f"{m.total_cycles:,} cycles = {m.latency_ms:.2f} ms, utilisation {100 * m.utilization:.1f}%")
+    console.print(f"GEMM engine emitted: {e['rows']}x{e['cols']} output-stationary, {e['cycles']:,} cycles "
+                  f"({e['vs_best']:.3f}x best)")
+    table = Table(title="per-GEMM mapping (best)")
+    for column in ("GEMM", "M", "N", "K", "x", "tile", "cycles", "bound", "util"):
+        table.add_column(column, justify="left" if column in ("GEMM", "tile", "bound") else "right")
+    for g in m.gemms:
+        table.add_row(g.gemm.name, str(g.gemm.m), str(g.gemm.n), str(g.gemm.k), str(g.gemm.count * g.gemm.repeat),
+                      f"{g.tiling.tm}x{g.tiling.tn}x{g.tiling.tk}", _si(g.cycles), g.bound, f"{g.utilization:.2f}")
+    console.print(table)
+    units = Table(title=f"unit specs in {out}")
+    for column in ("unit", "module", "parameters", "vectors", "reference check"):
+        units.add_column(column)
+    for unit in derivation.units:
+        status = "" if unit.key not in checks else ("[green]pass[/]" if checks[unit.key] else "[red]FAIL[/]")
+        units.add_row(unit.key, unit.spec.name, str(unit.params), str(len(unit.vectors)), status)
+    console.print(units)

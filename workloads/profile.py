@@ -31,6 +31,7 @@ class ActRange(BaseModel):
     out_max: float
     out_absmax: float
     out_p999: float  # 99.9th percentile of |output|
+    w_absmax: float | None = None  # largest |weight| (linear layers)
 
 
 class LayerProfile(BaseModel):
@@ -158,7 +159,8 @@ def trace(module: nn.Module, run: Callable[[], torch.Tensor], kind: str, with_ra
                 x = args[0]
                 layer.ranges = ActRange(in_absmax=float(x.detach().abs().max()), out_min=float(out.min()),
                                         out_max=float(out.max()), out_absmax=float(out.detach().abs().max()),
-                                        out_p999=_abs_quantile(out, 0.999))
+                                        out_p999=_abs_quantile(out, 0.999),
+                                        w_absmax=float(mod.weight.detach().abs().max()) if op == "linear" else None)
             records.append(layer)
         return hook
 

@@ -1,0 +1,214 @@
+"""Spec derivation: a (compressed) workload profile + a hardware budget -> per-unit accelerator specs.
+
+`derive(profile, budget)` picks the array shape, dataflow and tiling (spec_templates.mapping, roofline on the
+shared cycle model), computes the integer constants of the workload (requantiser multipliers, softmax, GELU
+and LayerNorm constants, from the profiled activation ranges and the golden model's constant builders), and
+builds one spec per unit: GEMM engine, requantiser, softmax, GELU, LayerNorm, each with golden vectors and a
+cocotb testbench. `write_specs` writes them as files: <unit>/spec.yaml (spec_templates.spec format),
+<unit>/spec.md (Jinja), <unit>/tb.py, <unit>/vectors.json, plus mapping.json and README.md for the design.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from accelerator_baseline import golden as G
+from spec_templates.mapping import FIXED_AREA_UM2, PE_AREA_UM2, HardwareBudget, Mapping, choose_mapping, pick
+from spec_templates.spec import PPABudget, Spec, dump_spec, render_markdown
+from spec_templates.units import UNITS, Unit
+from workloads.profile import LayerProfile, ModelProfile, SectionProfile
+
+INT8_MAX = 127
+AREA_SLACK = 1.25  # budgets leave 25 % over the area model
+GELU_IN_W = 34  # the vector unit's streaming i-GELU input width
+REQUANT_IN_W = 40
+
+
+@dataclass
+class UnitSpec:
+    key: str
+    unit: Unit
+    params: dict[str, int]
+    spec: Spec
+    vectors: list[dict[str, int]]
+    testbench: str
+    markdown: str = ""
+    role: str = ""
+
+
+@dataclass
+class Derivation:
+    model: str
+    budget: HardwareBudget
+    mapping: Mapping
+    alternatives: dict[str, int]  # best cycles per dataflow
+    constants: dict
+    units: list[UnitSpec] = field(default_factory=list)
+    weight_bits: dict[str, float] = field(default_factory=dict)
+    engine: dict = field(default_factory=dict)  # the emitted GEMM engine (output-stationary RTL template)
+
+    def summary(self) -> dict:
+        m = self.mapping
+        return {"model": self.model, "phase": m.phase, "array": f"{m.rows}x{m.cols}", "dataflow": m.dataflow,
+                "total_cycles": m.total_cycles, "utilization": round(m.utilization, 4),
+                "latency_ms": round(m.latency_ms, 4), "alternatives": self.alternatives, "engine": self.engine,
+                "units": [{"unit": u.key, "module": u.spec.name, "params": u.params, "vectors": len(u.vectors)}
+                          for u in self.units]}
+
+
+def weight_bits_of(bits_map: list) -> dict[str, float]:
+    """Average stored weight bits per block GEMM (keyed like mapping.gemms_of) from a compression bit map."""
+    sums: dict[str, list[float]] = {}
+    for unit in bits_map:
+        key = f"{unit.stack}.block.{unit.layer}"
+        total = sums.setdefault(key, [0.0, 0.0])
+        total[0] += unit.bits * unit.params * unit.weight
+        total[1] += unit.params * unit.weight
+    return {key: bits / count for key, (bits, count) in sums.items() if count}
+
+
+def _main_block(profile: ModelProfile) -> SectionProfile:
+    blocks = [s for s in profile.main_phase.sections if s.kind == "block"]
+    if not blocks:
+        raise ValueError(f"profile of {profile.model} has no transformer block")
+    return max(blocks, key=lambda s: s.totals.macs * s.repeat)
+
+
+def _scale(layer: LayerProfile | None, what: str = "out") -> float | None:
+    if layer is None or layer.ranges is None:
+        return None
+    value = layer.ranges.out_absmax if what == "out" else layer.ranges.in_absmax
+    return max(value, 1e-6) / INT8_MAX
+
+
+def workload_constants(profile: ModelProfile) -> dict:
+    """Integer constants of the main block from its activation ranges (max-abs int8 scales)."""
+    block = _main_block(profile)
+    layers = {layer.name: layer for layer in block.layers}
+    softmax = next((layer for layer in block.layers if layer.op == "softmax"), None)
+    ctx: dict = {"model": profile.model, "stack": block.stack, "tokens": block.tokens,
+                 "count": softmax.row_len if softmax else block.tokens,
+                 "hidden": layers["norm1"].row_len if "norm1" in layers else 0,
+                 "k": max((layer.k for layer in block.layers if layer.op == "linear"), default=0),
+                 "has_gelu": any(layer.op == "gelu" for layer in block.layers),
+                 "norm": next((layer.op for layer in block.layers if layer.op in ("layernorm", "rmsnorm")), None)}
+    if block.layers[0].ranges is None:
+        ctx["note"] = "profile has no activation ranges (--no-ranges): default constants used"
+        return ctx
+    table = []
+    for layer in block.layers:
+        if layer.op != "linear" or layer.ranges is None or layer.ranges.w_absmax is None:
+            continue
+        ratio = _scale(layer, "in") * (layer.ranges.w_absmax / INT8_MAX) / _scale(layer)
+        try:
+            rq = G.requant_params(ratio)
+        except ValueError:
+            continue
+        table.append((layer.name, [rq.mult, rq.shift]))
+    ctx["requant_table"] = table
+    ctx["requant_params"] = [pair for _, pair in table]
+    q, k = layers.get("attn.q"), layers.get("attn.k")
+    qk = layers.get("attn.qk")
+    if q is not None and k is not None and qk is not None:
+        head_dim = qk.k
+        ctx["softmax_scale"] = _scale(q) * _scale(k) / math.sqrt(head_dim)
+        ctx["softmax_constants"] = vars(G.softmax_constants(ctx["softmax_scale"])) | {}
+    fc1 = layers.get("mlp.fc1")
+    if ctx["has_gelu"] and fc1 is not None and fc1.ranges.w_absmax:
+        ctx["gelu_scale"] = _scale(fc1, "in") * fc1.ranges.w_absmax / INT8_MAX
+        gelu = G.gelu_constants(ctx["gelu_scale"])
+        ctx["gelu_constants"] = {"pre_shift": gelu.pre_shift, "q_b": gelu.q_b, "q_c": gelu.q_c}
+    norm = layers.get("norm1")
+    if norm is not None:
+        ctx["ln_out_scale"] = _scale(norm)
+        ln = G.layernorm_constants([1.0] * norm.row_len, [0.0] * norm.row_len, ctx["ln_out_scale"])
+        ctx["ln_shift"] = ln.shift
+    return ctx
+
+
+def _render_unit_markdown(derivation: Derivation, unit: UnitSpec) -> str:
+    text = resources.files("spec_templates").joinpath("unit.md.j2").read_text()
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    return env.from_string(text).render(d=derivation, u=unit, m=derivation.mapping, body=render_markdown(unit.spec))
+
+
+def derive(profile: ModelProfile, budget: HardwareBudget, *, weight_bits: dict[str, float] | None = None,
+           vector_count: int | None = None, seed: int = 1) -> Derivation:
+    """Choose the mapping and build the unit specs for `profile` under `budget`.
+
+    `vector_count` caps the row length used in the softmax / LayerNorm golden vectors (simulation time);
+    the workload's real row length is stated in the spec text."""
+    mapping = choose_mapping(profile, budget, weight_bits=weight_bits)
+    alternatives: dict[str, int] = {}
+    for cand in mapping.candidates:
+        alternatives.setdefault(f"{cand['dataflow']} {cand['rows']}x{cand['cols']}", cand["cycles"])
+    rows, cols, _ = pick(mapping.candidates, "output-stationary")
+    os_cycles = next(c["cycles"] for c in mapping.candidates
+                     if (c["rows"], c["cols"], c["dataflow"]) == (rows, cols, "output-stationary"))
+    ctx = workload_constants(profile)
+    ctx["mapping"] = mapping.model_dump(include={"rows", "cols", "dataflow", "phase", "total_cycles",
+                                                 "utilization"})
+    derivation = Derivation(model=profile.model, budget=budget, mapping=mapping,
+                            alternatives=dict(list(alternatives.items())[:6]), constants=ctx,
+                            weight_bits=weight_bits or {})
+    # The GEMM engine's RTL template (the baseline array) is output-stationary: emit the best OS shape.
+    derivation.engine = {"rows": rows, "cols": cols, "dataflow": "output-stationary", "cycles": os_cycles,
+                         "vs_best": round(os_cycles / mapping.total_cycles, 4)}
+    clock = budget.clock_mhz
+    lanes = rows
+    vec_ctx = ctx | {"count": min(ctx["count"], vector_count or ctx["count"])}
+    plan = [("gemm_engine", "systolic_array", {"R": rows, "C": cols}, ctx,
+             PPABudget(clock_mhz=clock, max_area_um2=round(rows * cols * PE_AREA_UM2 * AREA_SLACK))),
+            ("requantiser", "requant", {"LANES": lanes, "IN_W": REQUANT_IN_W}, ctx,
+             PPABudget(clock_mhz=clock, max_area_um2=round(FIXED_AREA_UM2 * lanes / 16 * AREA_SLACK / 2)))]
+    if ctx.get("softmax_constants") or "softmax_scale" not in ctx:
+        plan.append(("softmax", "softmax", {"LANES": lanes}, vec_ctx, PPABudget(clock_mhz=clock)))
+    if ctx["norm"] is not None:
+        plan.append(("layernorm", "layernorm", {"LANES": lanes}, vec_ctx, PPABudget(clock_mhz=clock)))
+    if ctx["has_gelu"]:
+        plan.append(("gelu", "igelu", {"LANES": lanes}, ctx, PPABudget(clock_mhz=clock)))
+    for key, recipe, params, unit_ctx, ppa in plan:
+        if recipe not in UNITS:
+            continue
+        unit = UNITS[recipe]
+        spec, vectors, tb = unit.build(params, unit_ctx, seed=seed, ppa=ppa,
+                                       source=f"hwagent spec: {profile.model} ({mapping.phase}), unit {key}",
+                                       clock_ns=round(1000 / clock, 3))
+        derivation.units.append(UnitSpec(key=key, unit=unit, params=params, spec=spec, vectors=vectors,
+                                         testbench=tb, role=recipe))
+    for unit_spec in derivation.units:
+        unit_spec.markdown = _render_unit_markdown(derivation, unit_spec)
+    return derivation
+
+
+def write_specs(derivation: Derivation, out_dir: str | Path) -> list[Path]:
+    """Write every unit's spec.yaml, spec.md, tb.py and vectors.json, plus mapping.json and README.md."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for unit in derivation.units:
+        folder = out / unit.key
+        folder.mkdir(exist_ok=True)
+        files = {"spec.yaml": dump_spec(unit.spec), "spec.md": unit.markdown, "tb.py": unit.testbench,
+                 "vectors.json": json.dumps(unit.vectors) + "\n",
+                 "reference.txt": "".join(f"{path}\n" for path in unit.unit.paths())}
+        for name, text in files.items():
+            (folder / name).write_text(text)
+            written.append(folder / name)
+    mapping = derivation.mapping.model_dump() | {"budget": derivation.budget.model_dump(),
+                                                 "constants": {k: v for k, v in derivation.constants.items()
+                                                               if k != "mapping"},
+                                                 "summary": derivation.summary()}
+    (out / "mapping.json").write_text(json.dumps(mapping, indent=1, default=str) + "\n")
+    text = resources.files("spec_templates").joinpath("design.md.j2").read_text()
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    (out / "README.md").write_text(env.from_string(text).render(d=derivation, m=derivation.mapping))
+    return [*written, out / "mapping.json", out / "README.md"]

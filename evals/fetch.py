@@ -43,7 +43,7 @@ def upstream_for(suite_id: str) -> Upstream:
 def _git(args: list[str], cwd: Path | None = None, timeout: float = 600) -> None:
     env = os.environ | {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(["git", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError:
         raise FetchError("git is not installed") from None
     except subprocess.TimeoutExpired:

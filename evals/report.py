@@ -110,9 +110,9 @@ def render_html(summary: dict, rows: list[dict]) -> str:
     chart = base64.b64encode(pass_rate_chart(summary)).decode()
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              f"<title>{html.escape(summary['suite'])}: scored run</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
+             ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
              "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
-             "th{background:#eee}</style></head><body>",
+             "th{background:#eee}</style></head><body>"),
              f"<h1>{html.escape(summary['suite'])}: scored run</h1>",
              f"<img alt='pass-rate chart' src='data:image/png;base64,{chart}'>"]
     for title, header, body in _tables(summary, rows):

@@ -25,7 +25,6 @@ from verify.diagnostics import Diagnostic
 from verify.safety import check_design
 from verify.sim import RunDir, tag_testbench
 
-
 _COMMENT_OR_STRING = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
 _FATAL = re.compile(r"\$fatal\b")
 

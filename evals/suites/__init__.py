@@ -163,5 +163,5 @@ def resolve(full_id: str, data: str | Path | None = None) -> tuple[Suite, Proble
 
 def module_header(text: str, name: str) -> str:
     """`module name ... );` of a module declaration, or "" when it is not found."""
-    match = re.search(rf"^\s*module\s+{re.escape(name)}\b.*?\);", text, re.S | re.M)
+    match = re.search(rf"^\s*module\s+{re.escape(name)}\b.*?\);", text, re.DOTALL | re.MULTILINE)
     return match.group(0).strip() + "\n" if match else ""

@@ -35,7 +35,7 @@ RTLLM_CLASSES = {
 
 
 def defined_modules(text: str) -> list[str]:
-    return re.findall(r"^\s*module\s+(\w+)", _strip_comments(text), re.M)
+    return re.findall(r"^\s*module\s+(\w+)", _strip_comments(text), re.MULTILINE)
 
 
 def instantiated_modules(text: str) -> list[str]:
@@ -43,7 +43,7 @@ def instantiated_modules(text: str) -> list[str]:
     code = _strip_comments(text)
     found = []
     pattern = r"^\s*(\w+)\b\s*(?:#\s*\((?:[^()]|\([^()]*\))*\))?\s*\b(\w+)\s*\("
-    for match in re.finditer(pattern, code, re.M):
+    for match in re.finditer(pattern, code, re.MULTILINE):
         name = match.group(1)
         if name not in _KEYWORDS and match.group(2) not in _KEYWORDS and name not in found:
             found.append(name)
@@ -51,7 +51,7 @@ def instantiated_modules(text: str) -> list[str]:
 
 
 def _strip_comments(text: str) -> str:
-    return re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    return re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL)
 
 
 def map_reference(reference: str, dut: str) -> str:

@@ -41,8 +41,8 @@ V2_CLASSES = {
     "C": ("compile_error", "other compile error"),
     "r": ("runtime_reset", "wrong output; the design uses an asynchronous reset (posedge/negedge reset)"),
     "R": ("runtime", "wrong output, or no Mismatches line"),
-    "X": ("rejected", "hwagent safety check rejected the design ($finish/$stop/$system, outside references, "
-                      "unsafe file paths)"),
+    "X": ("rejected", ("hwagent safety check rejected the design ($finish/$stop/$system, outside references, "
+                      "unsafe file paths)")),
 }
 _V2_LINE_MARKERS = (  # (substring, letter) checked in this order; a hit ends the scan
     ("error: This assignment requires an explicit cast", "e"),
@@ -58,7 +58,7 @@ _HINT = re.compile(r"Hint: Output '[^']+' has \d+ mismatches")
 
 
 def _first_lines(text: str, pattern: str = r"error|warning|sorry|syntax", limit: int = 8) -> str:
-    lines = [line for line in text.splitlines() if re.search(pattern, line, re.I)]
+    lines = [line for line in text.splitlines() if re.search(pattern, line, re.IGNORECASE)]
     return "\n".join(lines[:limit])
 
 
@@ -140,7 +140,7 @@ class VerilogEvalV2(Suite):
 
     def complete(self, problem: Problem, sample: str) -> str:
         """Upstream code-complete convention: a completion without `module TopModule` gets the interface."""
-        if self.task == "code-complete" and not re.search(r"^module TopModule", sample, re.M):
+        if self.task == "code-complete" and not re.search(r"^module TopModule", sample, re.MULTILINE):
             return problem.interface + "\n\n" + sample
         return sample
 
@@ -204,7 +204,7 @@ class VerilogEvalV1(Suite):
 
     def as_sample(self, problem: Problem, module_text: str) -> str:
         """A human-eval completion: the module without its `module top_module (...);` header."""
-        match = re.search(r"^\s*module\s+top_module\b.*?\);", module_text, re.S | re.M)
+        match = re.search(r"^\s*module\s+top_module\b.*?\);", module_text, re.DOTALL | re.MULTILINE)
         return module_text[match.end():] if match else module_text
 
     def judge(self, problem: Problem, sample: str, timeout_s: float | None = None) -> Verdict:

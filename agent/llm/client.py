@@ -211,8 +211,8 @@ def require_credentials(model: str) -> None:
         if not base:
             make_provider(ref)
         if not _reachable(base):
-            raise LLMError("config", f"no server answers at {base} for {ref.label}; start it (e.g. `ollama serve`) "
-                                     f"or set {env_name(ref.server or ref.provider)}_BASE_URL; {SETUP_HINT}")
+            raise LLMError("config", f"no server answers at {base} for {ref.label}: start it (e.g. `ollama serve`) "
+                                     f"or set {env_name(ref.server or ref.provider)}_BASE_URL")
         return
     make_provider(ref)
 

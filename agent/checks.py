@@ -1,0 +1,165 @@
+"""The agent's view of verify/: lint, port check, simulation and PPA of one candidate, as plain dicts
+(they live in the checkpointed graph state) plus the Verilog trace for the feedback."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from agent.problem import Problem
+from spec_templates.spec import MISMATCH_LINE, VECTORS_ENV
+from verify.lint import lint
+from verify.ppa import SynthesisError, synthesize
+from verify.sim import SimResult, simulate_cocotb, simulate_native
+
+PPA_FIGURES = (("max_area_um2", "area_um2", "area", "um^2"), ("max_cells", "cells", "cells", ""),
+               ("max_power_mw", "power_mw", "power", "mW"))
+
+
+def run_lint(design: Path, top: str) -> dict:
+    report = lint([design], top)
+    return {"passed": report.passed, "errors": len(report.errors), "warnings": len(report.warnings),
+            "feedback": report.feedback(max_chars=3000), "tools": report.tools_run,
+            "diagnostics": [d.model_dump() for d in report.diagnostics[:40]]}
+
+
+def design_ports(design: Path, top: str) -> dict[str, tuple[str, int]] | None:
+    """{port: (direction, width)} of module `top` as elaborated by pyslang, or None if it is absent."""
+    from pyslang import Bag, ast, syntax
+
+    options = ast.CompilationOptions()
+    options.topModules = {top}
+    compilation = ast.Compilation(Bag([options]))
+    compilation.addSyntaxTree(syntax.SyntaxTree.fromText(design.read_text(errors="replace"), str(design)))
+    directions = {"In": "input", "Out": "output", "InOut": "inout"}
+    for instance in compilation.getRoot().topInstances:
+        if instance.name == top:
+            return {p.name: (directions.get(str(p.direction).rsplit(".", 1)[-1], "inout"), int(p.type.bitWidth))
+                    for p in instance.body.portList}
+    return None
+
+
+def check_ports(design: Path, problem: Problem) -> dict:
+    """Compare the design's interface with the spec's: missing, extra, wrong direction or width."""
+    want = problem.spec.port_widths()
+    have = design_ports(design, problem.top)
+    if have is None:
+        return {"ok": False, "problems": [f"module `{problem.top}` is not defined"]}
+    problems = [f"missing port `{name}` ({d}, {w} bit{'s' * (w > 1)})" for name, (d, w) in want.items()
+                if name not in have]
+    problems += [f"unexpected port `{name}` (not in the spec)" for name in have if name not in want]
+    for name, (direction, width) in want.items():
+        if name in have and have[name][0] != direction:
+            problems.append(f"port `{name}` is {have[name][0]}, the spec says {direction}")
+        if name in have and have[name][1] != width:
+            problems.append(f"port `{name}` is {have[name][1]} bits wide, the spec says {width}")
+    return {"ok": not problems, "problems": problems}
+
+
+def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_source: str | None = None,
+             simulator: str = "icarus") -> tuple[dict, SimResult]:
+    """Run the problem's testbench (or `tb_source`, a self-written cocotb test) against `design`."""
+    work.mkdir(parents=True, exist_ok=True)
+    cocotb_source = tb_source if tb_source is not None else problem.cocotb_source
+    if problem.native is not None and tb_source is None:
+        bench = problem.native
+        result = simulate_native([design], bench.testbench, bench.top, trusted=bench.trusted,
+                                 data_files=bench.data_files, iverilog_flags=bench.iverilog_flags,
+                                 pass_pattern=bench.pass_pattern, timeout_s=60, waves=waves, run_root=work,
+                                 keep="failed")
+    else:
+        module = work / f"tb_{problem.top}.py"
+        module.write_text(cocotb_source)
+        vectors = work / "vectors.json"
+        vectors.write_text(json.dumps(problem.vectors))
+        result = simulate_cocotb([design], module, problem.top, simulator=simulator, timeout_s=240,
+                                 waves=waves, run_root=work, keep="failed",
+                                 extra_env={VECTORS_ENV: str(vectors)})
+    return sim_summary(result, problem), result
+
+
+def mismatch_rows(result: SimResult, problem: Problem) -> list[dict]:
+    """(signal, cycle, time, expected, got) rows from the testbench's MISMATCH lines, else from its hints."""
+    rows, seen = [], set()
+    for line in (result.log_excerpt + "\n" + "\n".join(result.assertion_messages + result.report_lines)).splitlines():
+        for match in MISMATCH_LINE.finditer(line):
+            key = (match["signal"], match["cycle"], match["time"])
+            if key not in seen:
+                seen.add(key)
+                rows.append({"signal": match["signal"], "cycle": match["cycle"],
+                             "time_ps": int(match["time"]) if match["time"] else None,
+                             "expected": match["expected"], "got": match["got"]})
+    if not rows:
+        for signal, count in result.output_mismatches.items():
+            if count:
+                rows.append({"signal": signal, "cycle": None, "time_ps": None, "expected": None, "got": None,
+                             "count": count})
+        if rows and result.first_mismatch_time is not None:
+            first = min(rows, key=lambda r: -r["count"])
+            first["time_ps"] = result.first_mismatch_time  # VerilogEval testbenches run in ps
+    rows.sort(key=lambda r: (r["time_ps"] is None, r["time_ps"] or 0))
+    return rows
+
+
+def sim_summary(result: SimResult, problem: Problem) -> dict:
+    errors = [f"{d.position()}: {d.message}" for d in result.diagnostics if d.is_error][:10]
+    summary = result.summary()
+    if result.failing_tests and result.assertion_messages:
+        summary = f"{result.reason}: {result.assertion_messages[0]}"
+    return {"passed": result.passed, "reason": result.reason, "mismatches": result.mismatches,
+            "samples": result.samples, "summary": summary, "rows": mismatch_rows(result, problem)[:20],
+            "assertions": result.assertion_messages[:5], "errors": errors,
+            "log_tail": "" if result.passed else "\n".join(result.log_excerpt.splitlines()[-15:]), "waveform": result.waveform,
+            "wall_s": round(result.wall_s, 2)}
+
+
+def mismatch_count(sim: dict) -> int:
+    if sim.get("mismatches") is not None:
+        return sim["mismatches"]
+    count = re.search(r"(\d+) mismatches", " ".join(sim.get("assertions", [])))
+    return int(count.group(1)) if count else max(1, len(sim.get("rows", [])))
+
+
+def run_ppa(design: Path, problem: Problem) -> dict:
+    """Synthesize and compare against the spec's budget: which figure, by how much."""
+    budget = problem.spec.ppa
+    clock_mhz = budget.clock_mhz if budget and budget.clock_mhz else 100.0
+    clock = problem.spec.clock.name if problem.spec.clock else None
+    try:
+        report = synthesize([design], problem.top, clock_mhz=clock_mhz, clock=clock)
+    except (SynthesisError, ValueError) as exc:
+        return {"ok": False, "error": str(exc), "violations": [], "figures": {}}
+    figures = {"area_um2": report.area_um2, "cells": report.cells, "flops": report.flops,
+               "power_mw": report.power_mw, "fmax_mhz": report.fmax_mhz, "slack_ns": report.slack_ns,
+               "critical_path_ns": report.critical_path_ns, "clock_mhz": clock_mhz}
+    violations = []
+    if budget is not None:
+        for limit_name, figure, label, unit in PPA_FIGURES:
+            limit, value = getattr(budget, limit_name), figures[figure]
+            if limit is not None and value is not None and value > limit:
+                violations.append({"figure": label, "value": value, "limit": limit, "unit": unit,
+                                   "over_pct": round(100 * (value - limit) / limit, 1)})
+        if budget.clock_mhz and report.slack_ns is not None and report.slack_ns < 0:
+            violations.append({"figure": "timing", "value": report.critical_path_ns,
+                               "limit": round(1000 / budget.clock_mhz, 3), "unit": "ns",
+                               "over_pct": round(-100 * report.slack_ns * budget.clock_mhz / 1000, 1)})
+    overshoot = sum(v["over_pct"] for v in violations)
+    return {"ok": not violations, "violations": violations, "figures": figures, "overshoot_pct": overshoot,
+            "cells_by_type": dict(sorted(report.cells_by_type.items(), key=lambda kv: -kv[1])[:8])}
+
+
+def keep_waves(summary: dict, target: Path) -> str | None:
+    """Copy a failing run's waveform into the run directory; returns the new path."""
+    source = summary.get("waveform")
+    if not source or not Path(source).is_file():
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return str(target)
+
+
+def drop_run_dirs(folder: Path) -> None:
+    """Remove simulator build trees once their waves are copied out (they hold compiled models)."""
+    shutil.rmtree(folder, ignore_errors=True)

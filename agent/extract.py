@@ -1,0 +1,78 @@
+"""Pull Verilog out of an LLM answer: fenced blocks, [BEGIN]/[DONE] markers, several modules, prose around.
+
+An answer without any module is not an error here: `Extraction.code` is None and `problem` says why,
+so the agent can score it as a failed candidate and tell the model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_MARKERS = re.compile(r"\[BEGIN\](.*?)(?:\[DONE\]|\[END\]|\Z)", re.DOTALL)
+_MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+(\\?[A-Za-z_][\w$]*)", re.MULTILINE)
+_MODULE_SPAN = re.compile(r"^[ \t]*(?:module|macromodule)\s+\\?[A-Za-z_][\w$]*.*?\bendmodule\b(?:[ \t]*:[ \t]*\w+)?",
+                          re.DOTALL | re.MULTILINE)
+_PREAMBLE = re.compile(r"^[ \t]*`(?:timescale|define|default_nettype|include)\b[^\n]*$", re.MULTILINE)
+_HDL_LANGS = {"", "verilog", "systemverilog", "sv", "v", "vlog", "hdl"}
+
+
+@dataclass
+class Extraction:
+    code: str | None
+    modules: list[str] = field(default_factory=list)
+    method: str = ""  # fenced | markers | bare | none
+    problem: str = ""  # why nothing usable was found, or what was repaired
+
+    @property
+    def ok(self) -> bool:
+        return self.code is not None
+
+
+def extract_verilog(answer: str, top: str | None = None) -> Extraction:
+    """The Verilog in `answer`; with several definitions of a module the last one wins (models repeat
+    a module when they correct themselves). With `top`, the result must define it."""
+    for method, chunks in (("fenced", _fenced(answer)), ("markers", _MARKERS.findall(answer)),
+                           ("bare", [answer])):
+        spans = [span for chunk in chunks for span in _module_spans(chunk)]
+        if spans:
+            return _assemble(spans, chunks, method, top)
+    truncated = re.search(r"^[ \t]*module\s+\w+", answer, re.MULTILINE)
+    problem = ("the answer starts a module but never closes it with endmodule (truncated?)" if truncated
+               else "the answer contains no Verilog module")
+    return Extraction(None, [], "none", problem)
+
+
+def _fenced(answer: str) -> list[str]:
+    blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(answer)]
+    return [body for lang, body in blocks if lang in _HDL_LANGS]
+
+
+def _module_spans(text: str) -> list[tuple[str, str]]:
+    spans = []
+    for match in _MODULE_SPAN.finditer(text):
+        name = _MODULE.match(match.group(0)).group(1).lstrip("\\")
+        spans.append((name, match.group(0).strip()))
+    return spans
+
+
+def _assemble(spans: list[tuple[str, str]], chunks: list[str], method: str, top: str | None) -> Extraction:
+    latest: dict[str, str] = {}
+    for name, text in spans:
+        latest.pop(name, None)
+        latest[name] = text  # re-insert: a redefinition moves to the end
+    names = list(latest)
+    problem = ""
+    if len(spans) > len(latest):
+        problem = "a module was defined more than once; the last definition was kept"
+    if top is not None and top not in latest:
+        return Extraction(None, names, method, f"the answer defines {', '.join(names)} but not the required "
+                                               f"module `{top}`")
+    preamble = []
+    for chunk in chunks:
+        for line in _PREAMBLE.findall(chunk):
+            if line.strip() not in preamble:
+                preamble.append(line.strip())
+    code = "\n".join(preamble + [""] if preamble else []) + "\n\n".join(latest.values()) + "\n"
+    return Extraction(code, names, method, problem)

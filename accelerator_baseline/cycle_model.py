@@ -26,24 +26,25 @@ from accelerator_baseline.golden import LN_ISQRT_BITS, LN_RECIP_BITS, SOFTMAX_RE
 
 @dataclass(frozen=True)
 class Timing:
-    """Pipeline constants of the RTL (cycles). `rows`/`cols` dependent terms are computed in methods."""
+    """Cycle constants of qblock_top (derived from the RTL, checked against simulation in tests)."""
 
-    operand_read: int = 1      # registered buffer read before the array input
-    pe_stage: int = 1          # one register per PE
-    drain_start: int = 1       # row drain register after the last column captured
-    post_pipe: int = 4         # bias add, GELU, requant, saturate/residual stages before the buffer write
-    vec_pipe: int = 5          # vector unit pass pipeline (read, subtract/shift, exp, square, accumulate)
-    step_overhead: int = 2     # scheduler FSM cycles to start a step
-    recip_cycles: int = SOFTMAX_RECIP_BITS + 1    # restoring divider, one quotient bit per cycle (+ load)
-    isqrt_cycles: int = LN_ISQRT_BITS // 2 + 1    # digit-by-digit square root, one root bit per cycle (+ load)
-    ln_recip_cycles: int = LN_RECIP_BITS + 1
+    step_overhead: int = 1     # scheduler decision cycle before every step
+    finish: int = 1            # final cycle that returns the scheduler to idle
+    post_pipe: int = 6         # output pipeline: bias/residual read, bias add, i-GELU x2, requant x2
+    pass_tail: int = 7         # vector pass: read latency + 6 pipeline stages after the last issued word
+    recip_cycles: int = SOFTMAX_RECIP_BITS + 1 + 2   # divider: init + 32 quotient bits + exit
+    isqrt_cycles: int = LN_ISQRT_BITS // 2 + 2       # init + 26 root bits + exit
+    var_cycles: int = 1        # n S2 - S1^2
+    vec_handshake: int = 2     # start pulse and done pulse per block of rows
 
     def gemm_pipeline(self, rows: int, cols: int) -> int:
-        """Cycles from the last operand beat of a GEMM to its last result written to a buffer."""
-        skew = (rows - 1) + (cols - 1)          # input skew: row r and column c enter r and c cycles late
-        drain = cols                            # C column words leave each row
-        deskew = rows - 1                       # rows re-aligned into one column word
-        return self.operand_read + skew + self.pe_stage + self.drain_start + drain + deskew + self.post_pipe
+        """Cycles from a GEMM's last operand beat to its last result write: buffer read (1), input skew to
+        the last PE (rows-1 + cols-1), PE register (1), row drain (cols words), output pipeline."""
+        return 1 + (rows - 1) + (cols - 1) + 1 + cols + self.post_pipe
+
+    def barrier_wait(self, rows: int, cols: int) -> int:
+        """Extra cycles a barrier adds after a GEMM (all its results must be written first)."""
+        return self.gemm_pipeline(rows, cols)
 
 
 TIMING = Timing()
@@ -135,16 +136,18 @@ class BlockEstimate:
 
 
 def softmax_cycles(tokens: int, lanes: int, timing: Timing = TIMING) -> int:
-    """One head: per block of `lanes` rows, an exp+sum pass, the reciprocal, and an exp*factor pass
-    (the row max is taken on the fly while the scores are written)."""
+    """One head: per block of `lanes` rows, three passes over the row (max; exp and sum; exp times the
+    reciprocal) and the reciprocal itself. Rows are padded to a multiple of `lanes`."""
     blocks = math.ceil(tokens / lanes)
-    return blocks * (2 * (tokens + timing.vec_pipe) + timing.recip_cycles)
+    n = blocks * lanes
+    return blocks * (timing.vec_handshake + 3 * (n + timing.pass_tail) + timing.recip_cycles)
 
 
 def layernorm_cycles(tokens: int, channels: int, lanes: int, timing: Timing = TIMING) -> int:
-    """Per block of `lanes` tokens: isqrt, reciprocal, one normalise pass (sums are taken on the fly)."""
+    """Per block of `lanes` tokens: statistics pass, variance, isqrt, reciprocal, normalise pass."""
     blocks = math.ceil(tokens / lanes)
-    return blocks * (timing.isqrt_cycles + timing.ln_recip_cycles + channels + timing.vec_pipe)
+    return blocks * (timing.vec_handshake + 2 * (channels + timing.pass_tail) + timing.var_cycles
+                     + timing.isqrt_cycles + timing.recip_cycles)
 
 
 def block_steps(cfg: BlockConfig, timing: Timing = TIMING) -> list[Step]:
@@ -180,11 +183,10 @@ def estimate_block(cfg: BlockConfig, timing: Timing = TIMING) -> BlockEstimate:
     est.steps = block_steps(cfg, timing)
     total, last_gemm = 0, False
     for step in est.steps:
-        total += timing.step_overhead
         if step.barrier and last_gemm:
-            total += timing.gemm_pipeline(R, C)
-        total += step.cycles
+            total += timing.barrier_wait(R, C)
+        total += timing.step_overhead + step.cycles
         last_gemm = step.kind == "gemm"
-    total += timing.gemm_pipeline(R, C) if last_gemm else 0
+    total += (timing.barrier_wait(R, C) if last_gemm else 0) + timing.finish
     est.block_cycles = total
     return est

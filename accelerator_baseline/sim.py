@@ -46,3 +46,14 @@ def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: 
     data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
                 messages=res.assertion_messages, log=None if res.passed else res.log_excerpt)
     return data
+
+
+def run_unit(testbench: str, top: str, files: list[Path], parameters: dict | None = None,
+             simulator: str = "icarus", timeout_s: float = 600.0, env: dict | None = None,
+             trusted: list[Path] = ()):
+    """Run one unit testbench (accelerator_baseline/tb/<testbench>.py) on `top`; returns verify's SimResult."""
+    from verify.sim import simulate_cocotb
+
+    return simulate_cocotb(files, tb_dir() / f"{testbench}.py", top, simulator=simulator,
+                           parameters=parameters or {}, timeout_s=timeout_s, trusted=list(trusted),
+                           extra_env=env, run_root=os.environ.get("HWAGENT_SIM_ROOT"))

@@ -124,10 +124,13 @@ module qblock_top #(
     wire barrier = ((st == ST_QK) && hd == 0) | (st == ST_SM) | (st == ST_PROJ) | (st == ST_LN1) |
                    (st == ST_MLP2) | (st == ST_LN2) | (st == ST_FIN);
 
-    // feeder beat (addresses issued this cycle, data at the array next cycle)
-    wire        beat = feeding & (kk < g_k);
-    wire [23:0] a_addr = g_a_base + mi * g_a_stride + kk;
-    wire [23:0] b_addr = g_b_base + nj * g_b_stride + kk;
+    // feeder beat (addresses issued this cycle, data at the array next cycle); a tile with K < R starts
+    // with R - K idle beats so that consecutive tiles end at least R cycles apart (array drain rate)
+    wire [15:0] k_lead = g_kp - g_k;
+    wire [15:0] k_idx = kk - k_lead;
+    wire        beat = feeding & (kk >= k_lead);
+    wire [23:0] a_addr = g_a_base + mi * g_a_stride + k_idx;
+    wire [23:0] b_addr = g_b_base + nj * g_b_stride + k_idx;
     wire        tile_end = feeding & (kk == g_kp - 1);
     wire        gemm_end = tile_end & (nj == g_nt - 1) & (mi == g_mt - 1);
 
@@ -136,7 +139,7 @@ module qblock_top #(
     reg [TAGW-1:0] tags [0:15];
     reg [3:0] tag_wp, tag_rp;
     reg [4:0] tag_n;
-    wire tag_push = beat & (kk == 0);
+    wire tag_push = beat & (k_idx == 16'd0);
     wire [TAGW-1:0] tag_head = tags[tag_rp];
     wire [3:0]  t_st = tag_head[TAGW-1 -: 4];
     wire [7:0]  t_hd = tag_head[39:32];
@@ -194,8 +197,8 @@ module qblock_top #(
     always @(posedge clk) begin
         if (rst) f_v <= 1'b0;
         else f_v <= beat;
-        f_first <= (kk == 0);
-        f_last <= (kk == g_k - 1);
+        f_first <= (k_idx == 16'd0);
+        f_last <= (k_idx == g_k - 1);
         f_a_w <= g_a_w;
         f_b_act <= g_b_act;
     end

@@ -18,7 +18,8 @@ module requant #(
     output reg                   out_valid,
     output wire [LANES*16-1:0]   out_vec
 );
-    localparam PW = IN_W + 16;
+    localparam PW = IN_W + 16;   // product width
+    localparam SW = 66;          // rounding/shift width: 2^(shift-1) for shift <= 63 and the product fit
 
     reg          v1;
     reg          res_en1;
@@ -43,12 +44,13 @@ module requant #(
             reg  signed [7:0]    res1;
             reg  signed [15:0]   y;
             wire signed [IN_W-1:0] x = in_vec[l*IN_W +: IN_W];
-            wire signed [PW-1:0] rounding = {{(PW-1){1'b0}}, 1'b1} << (shift1 - 6'd1);
-            wire signed [PW-1:0] scaled = (prod + rounding) >>> shift1;
-            wire signed [PW:0]   with_res = {scaled[PW-1], scaled} +
-                                            (res_en1 ? {{(PW-7){res1[7]}}, res1} : {(PW+1){1'b0}});
-            wire signed [PW:0]   hi = res_en1 ? 32767 : 127;
-            wire signed [PW:0]   lo = res_en1 ? -32768 : -128;
+            wire signed [SW-1:0] prod_x = {{(SW-PW){prod[PW-1]}}, prod};
+            wire signed [SW-1:0] rounding = $signed({{(SW-1){1'b0}}, 1'b1} << (shift1 - 6'd1));
+            wire signed [SW-1:0] scaled = (prod_x + rounding) >>> shift1;
+            wire signed [SW:0]   with_res = {scaled[SW-1], scaled} +
+                                            (res_en1 ? {{(SW-7){res1[7]}}, res1} : {(SW+1){1'b0}});
+            wire signed [SW:0]   hi = res_en1 ? 32767 : 127;
+            wire signed [SW:0]   lo = res_en1 ? -32768 : -128;
             always @(posedge clk) begin
                 prod <= x * $signed({1'b0, mult});
                 res1 <= res_vec[l*8 +: 8];

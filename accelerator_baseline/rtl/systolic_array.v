@@ -4,8 +4,9 @@
 // b_vec = row k of the B tile (C int8, lane c = column c), in_first/in_last mark k = 0 and k = K-1.
 // The array skews row r by r cycles and column c by c cycles internally.
 // Output: for every tile, C consecutive column words out_vec (R int32, lane r = row r), column 0 first,
-// tiles in input order. A tile must occupy at least C input cycles (K >= C, or idle beats after it):
-// row drain of C words per tile then never collides with the next tile's capture.
+// tiles in input order. The last beats of consecutive tiles must be at least C cycles apart (a tile with
+// K < C is preceded by C - K idle beats): a row drains C words per tile, which then never collides with the
+// next tile's capture.
 // Latency from a tile's last input beat to its first output word: R + C - 1 + 1 + R - 1 + 1 cycles.
 module systolic_array #(
     parameter R = 16,

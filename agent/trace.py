@@ -209,12 +209,19 @@ def _fill_table(trace: Trace, wave: Waveform, top: str, base: str, wanted: list[
     expected_col = bool(expected)
     if expected_col:
         trace.columns.insert(len(trace.columns) - len(found) + 1, f"{base} expected")
-    for time in times:
-        row = {"time": f"{wave.to_fs(time) // 1000} ps" + (" <- first mismatch" if time == at else "")}
+    marked = max((t for t in times if t <= at), default=times[0] if times else None)
+    expected_fs = sorted(expected)
+    for number, time in enumerate(times):
+        until = times[number + 1] if number + 1 < len(times) else None
+        label = f"{wave.to_fs(time) // 1000} ps"
+        if time == marked:
+            label += " <- first mismatch" + (f" (checked at {wave.to_fs(at) // 1000} ps)" if time != at else "")
+        row = {"time": label}
         if cycle_of:
             row["clk edge"] = str(cycle_of[time])
         for name, var in found:
             row[name] = show(var.at(time), var.width, name in signed)
-            if name == base and expected_col:
-                row[f"{base} expected"] = expected.get(wave.to_fs(time), "")
+        if expected_col:
+            inside = [t for t in expected_fs if wave.to_fs(time) <= t and (until is None or t < wave.to_fs(until))]
+            row[f"{base} expected"] = expected[inside[0]] if inside else ""
         trace.table.append(row)

@@ -185,7 +185,7 @@ def report(out: Annotated[Path, typer.Argument(help="Folder written by `hwagent 
     if json_out:
         emit_json({"markdown": str(markdown), "html": str(page)})
         return
-    console.print(markdown.read_text(), markup=False, highlight=False)
+    console.print(markdown.read_text(), markup=False, highlight=False, soft_wrap=True)
     console.print(f"written: {markdown}, {page}")
 
 

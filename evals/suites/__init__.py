@@ -25,7 +25,8 @@ import yaml
 from verify import tools
 
 SUITE_IDS = ("verilog-eval-v2:spec-to-rtl", "verilog-eval-v2:code-complete", "verilog-eval-v1:human",
-             "verilog-eval-v1:machine", "rtllm-v2")
+             "verilog-eval-v1:machine", "rtllm-v2",
+             "mfm-accel")
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,10 @@ def _errata(suite_id: str, iverilog_version: str) -> dict[str, Erratum]:
 
 @functools.cache
 def _cached_suite(suite_id: str, root: str) -> Suite:
-    from evals.suites import rtllm, verilog_eval
+    from evals.suites import mfm_accel, rtllm, verilog_eval
 
+    if suite_id == mfm_accel.SUITE_ID:
+        return mfm_accel.MFMAccel(suite_id, Path(root))
     if suite_id.startswith("verilog-eval-v2:"):
         return verilog_eval.VerilogEvalV2(suite_id, Path(root))
     if suite_id.startswith("verilog-eval-v1:"):
@@ -148,6 +151,8 @@ def get_suite(suite_id: str, data: str | Path | None = None) -> Suite:
 
     if suite_id not in SUITE_IDS:
         raise KeyError(f"unknown suite {suite_id!r}: choose one of {', '.join(SUITE_IDS)}")
+    if suite_id == "mfm-accel":  # built from spec_templates and the baseline RTL: no data to fetch
+        return _cached_suite(suite_id, str(Path(__file__).resolve().parent))
     folder = suite_id.split(":")[0]
     return _cached_suite(suite_id, str(suite_dir(folder, suite_id, data).resolve()))
 

@@ -37,7 +37,7 @@ V2_CLASSES = {
     "m": ("unknown_module", "unknown module type"),
     "p": ("unbound_signal", "unable to bind wire/reg"),
     "c": ("unbound_clk", "unable to bind clk"),
-    "T": ("timeout", "simulation ran out of its 30 s"),
+    "T": ("timeout", "a TIMEOUT line: the 30 s limit expired, or the testbench's own cycle guard fired"),
     "C": ("compile_error", "other compile error"),
     "r": ("runtime_reset", "wrong output; the design uses an asynchronous reset (posedge/negedge reset)"),
     "R": ("runtime", "wrong output, or no Mismatches line"),

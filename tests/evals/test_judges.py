@@ -150,6 +150,8 @@ def test_rtllm_classes_and_forgery(data_dir):
     assert suite.judge(problem, forged).reason == "no_pass"
     assert suite.judge(problem, header + "\n  assign sum = ;\nendmodule\n").reason == "compile_error"
     assert suite.judge(problem, wrong.replace("endmodule", "initial $stop;\nendmodule")).reason == "rejected"
+    hang = wrong.replace("endmodule", "reg spin = 0;\ninitial forever begin spin = ~spin; #0; end\nendmodule")
+    assert suite.judge(problem, hang, timeout_s=2).result == "timed out"
 
 
 def test_rtllm_reference_mapping():

@@ -421,3 +421,147 @@ s * 0.2888 * s_erf**2 / 2 and is requantised afterwards.
     vectors=_gelu_vectors, outputs=lambda p: [("out_vec", 40, p["LANES"], True)],
     one_to_one_latency=lambda p: 2, timeout_cycles=lambda p: 64,
 ))
+
+
+# --- small kernels: i-exp, integer square root, reciprocal -------------------------------------------------
+def _iexp_vectors(p: dict[str, int], ctx: dict, rng: random.Random) -> list[dict[str, int]]:
+    beats, expected = [], []
+    for scale in (ctx.get("softmax_scale", 0.004), 1e-5, 0.08):
+        c = G.softmax_constants(scale)
+        consts = {"q_ln2": c.q_ln2, "q_b": c.q_b, "q_c": c.q_c, "z_mul": c.z_mul, "x_max": c.x_max}
+        xs = [0, 1, c.q_ln2 - 1, c.q_ln2, c.x_max, c.x_max + 1, 65535]
+        xs += [rng.randint(0, c.x_max) for _ in range(25)]
+        for x in xs:
+            beats.append({"in_valid": 1, "x": x, **consts})
+            expected.append({"e": int(G.iexp(np.array(-x), c))})
+    return beats + expected
+
+
+def _isqrt_vectors(p: dict[str, int], ctx: dict, rng: random.Random) -> list[dict[str, int]]:
+    width = p["W"]
+    top = (1 << width) - 1
+    values = [0, 1, 2, 3, 4, 15, 16, 17, top, top - 1, (1 << (width - 2)), ((1 << (width // 2)) - 1) ** 2]
+    values += [rng.randint(0, top) >> rng.randint(0, width - 1) for _ in range(20)]
+    beats = [{"start": 1, "v": v} for v in values]
+    return beats + [{"root": int(G.isqrt_digits(np.array(v), width))} for v in values]
+
+
+def _recip_vectors(p: dict[str, int], ctx: dict, rng: random.Random) -> list[dict[str, int]]:
+    values = [1, 2, 3, 7, 2**31 - 1, 2**31, 2**31 + 1, 2**32 - 1]
+    values += [rng.randint(1, 2**32 - 1) >> rng.randint(0, 31) or 1 for _ in range(20)]
+    beats = [{"start": 1, "d": d} for d in values]
+    return beats + [{"q": int(G.recip_floor(31, np.array(d)))} for d in values]
+
+
+register(Unit(
+    key="iexp", module="iexp", files=("iexp.v",), rtl_dir=OWN_RTL_DIR, title="I-BERT integer exp (i-exp)",
+    behaviour="""\
+The integer exponential of I-BERT, used for the softmax numerator. On an input beat (`in_valid` = 1) with
+x = -(s - max) >= 0 (the pre-shifted distance of a score below its row maximum) and the constants of
+`softmax_constants` (the golden model):
+
+    xc = min(x, x_max)
+    z  = (xc * z_mul) >> 24          (equals floor(xc / q_ln2) for these constants; z <= 30)
+    r  = xc - z * q_ln2               (0 <= r < q_ln2)
+    e  = ((q_b - r)**2 + q_c) >> z    (unsigned, below 2**22)
+
+All inputs are sampled on the same rising edge; `e` and `out_valid` follow exactly 2 rising edges later,
+one beat per cycle.
+""",
+    port_notes={"clk": "clock", "rst": "synchronous active-high reset", "in_valid": "input beat valid",
+                "x": "non-negative distance below the row max", "q_ln2": "floor(ln2 / s)",
+                "q_b": "floor(1.353 / s)", "q_c": "floor(0.344 / (0.3585 s^2))", "z_mul": "ceil(2^24 / q_ln2)",
+                "x_max": "clamp: 30 * q_ln2", "out_valid": "e holds a result", "e": "exp numerator"},
+    latency=lambda p: Latency(kind="fixed", cycles=2, initiation_interval=1,
+                              description="out_valid is in_valid delayed by two cycles; cleared by rst."),
+    vectors=_iexp_vectors, outputs=lambda p: [("e", 32, 1, False)],
+    one_to_one_latency=lambda p: 2, timeout_cycles=lambda p: 64,
+))
+
+register(Unit(
+    key="isqrt", module="isqrt", files=("isqrt.v",), rtl_dir=OWN_RTL_DIR, serial=True,
+    title="Digit-by-digit integer square root", behaviour="""\
+Computes root = floor(sqrt(v)) of an unsigned {{ p.W }}-bit integer with the restoring digit-by-digit method,
+one result bit per clock cycle (the LayerNorm standard deviation of an integer transformer block).
+
+A `start` pulse (while not `busy`) loads `v`. The unit then runs {{ p.W // 2 }} iterations, from the top
+pair of bits of v down: rem = (rem << 2) | next two bits of v; trial = (root << 2) | 1; if rem >= trial
+then rem -= trial and the next root bit is 1, else 0. `busy` is high while iterating; `out_valid` pulses for
+one cycle with the {{ p.W // 2 }}-bit `root` on the cycle after the last iteration ({{ p.W // 2 + 1 }} rising
+edges after the start edge). `start` while busy is ignored. The result equals Python's `math.isqrt(v)`.
+""",
+    port_notes={"W": "input width (even)", "clk": "clock", "rst": "synchronous active-high reset",
+                "start": "load v and begin", "v": "radicand", "out_valid": "one-cycle pulse: root is valid",
+                "root": "floor(sqrt(v))", "busy": "iterating"},
+    latency=lambda p: Latency(kind="fixed", cycles=p["W"] // 2 + 1, initiation_interval=p["W"] // 2 + 1,
+                              description="one operation at a time: start, then out_valid after W/2+1 edges."),
+    vectors=_isqrt_vectors, outputs=lambda p: [("root", p["W"] // 2, 1, False)],
+    timeout_cycles=lambda p: 4 * p["W"] + 16,
+))
+
+register(Unit(
+    key="recip", module="recip", files=("recip.v",), rtl_dir=OWN_RTL_DIR, serial=True,
+    title="Reciprocal by restoring division, floor(2^31 / d)", behaviour="""\
+Computes q = floor(2**31 / d) for an unsigned 32-bit divisor d >= 1 (the softmax normalisation factor and the
+LayerNorm inverse standard deviation), one quotient bit per clock cycle by restoring division.
+
+A `start` pulse (while not `busy`) loads `d`. The unit then produces the 32 quotient bits from the most
+significant down: rem = (rem << 1) | next numerator bit (numerator 2**31, so the first bit is 1 and the rest
+0); if rem >= d then rem -= d and the quotient bit is 1. `busy` is high while dividing; `out_valid` pulses
+for one cycle with `q` after the last bit (33 rising edges after the start edge). `start` while busy is
+ignored. d = 1 gives 2**31; d = 0 is not allowed.
+""",
+    port_notes={"clk": "clock", "rst": "synchronous active-high reset", "start": "load d and begin",
+                "d": "divisor, >= 1", "out_valid": "one-cycle pulse: q is valid", "q": "floor(2^31 / d)",
+                "busy": "dividing"},
+    latency=lambda p: Latency(kind="fixed", cycles=33, initiation_interval=33,
+                              description="one operation at a time: start, then out_valid after 33 edges."),
+    vectors=_recip_vectors, outputs=lambda p: [("q", 32, 1, False)], timeout_cycles=lambda p: 200,
+))
+
+
+# --- processing element of the baseline array ---------------------------------------------------------------
+def _pe_vectors(p: dict[str, int], ctx: dict, rng: random.Random) -> list[dict[str, int]]:
+    beats, expected = [], []
+    for tile, k in enumerate((1, 4, 9, 3, 300)):
+        acc = 0
+        for step in range(k):
+            a, b = (-128, -128) if tile == 4 else (rng.randint(-128, 127), rng.randint(-128, 127))
+            acc += a * b
+            first, last = int(step == 0), int(step == k - 1)
+            beats.append({"a_in": a, "b_in": b, "v_in": 1, "first_in": first, "last_in": last})
+            row = {"a_out": a, "b_out": b, "first_out": first, "last_out": last}
+            if last:
+                row["result"] = acc
+            expected.append(row)
+    return beats + expected
+
+
+register(Unit(
+    key="pe", module="pe", files=("pe.v",), title="Systolic-array processing element (int8 MAC, int32)",
+    behaviour="""\
+One processing element of an output-stationary int8 systolic array. Every rising edge it forwards its
+operands to its neighbours (`a_out` <= `a_in`, `b_out` <= `b_in`, `first_out` <= `first_in`,
+`last_out` <= `last_in`, `v_out` <= `v_in`, with `v_out` cleared by reset) and, on a valid beat
+(`v_in` = 1), accumulates the signed product:
+
+    sum = (first_in ? 0 : acc) + a_in * b_in      (int8 x int8 -> int32)
+    acc <= sum
+    if last_in: result <= sum                      (the finished dot product; holds until the next last beat)
+
+`first_in` marks the first beat of a dot product, `last_in` its last (both on the same beat for K = 1).
+The accumulator wraps modulo 2**32.
+""",
+    port_notes={"clk": "clock", "rst": "synchronous active-high reset (clears v_out)", "a_in": "int8 operand A",
+                "b_in": "int8 operand B", "v_in": "valid beat", "first_in": "first beat of a dot product",
+                "last_in": "last beat of a dot product", "a_out": "a_in delayed one cycle",
+                "b_out": "b_in delayed one cycle", "v_out": "v_in delayed one cycle",
+                "first_out": "first_in delayed", "last_out": "last_in delayed",
+                "result": "the last finished dot product (int32)"},
+    latency=lambda p: Latency(kind="fixed", cycles=1, initiation_interval=1,
+                              description="outputs are registered: they show the beat of the previous edge."),
+    vectors=_pe_vectors, out_valid="v_out",
+    outputs=lambda p: [("a_out", 8, 1, True), ("b_out", 8, 1, True), ("first_out", 1, 1, False),
+                       ("last_out", 1, 1, False), ("result", 32, 1, True)],
+    one_to_one_latency=lambda p: 1, timeout_cycles=lambda p: 64,
+))

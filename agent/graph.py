@@ -125,11 +125,6 @@ class RunContext:
         self.timings[node] = self.timings.get(node, 0.0) + time.monotonic() - start
 
 
-def short_model(model: str) -> str:
-    """Model label for prompts and logs (a replayed transcript by file name only)."""
-    return f"replay/{Path(model[7:]).name}" if model.startswith("replay/") else model
-
-
 def _zero_usage() -> dict:
     return {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
 
@@ -303,7 +298,7 @@ def build_graph(ctx: RunContext, checkpointer=None):
         (folder / "feedback.md").write_text(feedback)
         _write_json(folder / "rank.json", [{"index": c["index"], "verdict": verdict(c), "key": candidate_key(c)}
                                            for c in ranked])
-        line = f"iteration {state['iteration']} ({short_model(model_of(state))}): {verdict(top_now)}"
+        line = f"iteration {state['iteration']}: {verdict(top_now)}"
         if top_now.get("extract_problem") and top_now.get("code") is None:
             line += f" ({top_now['extract_problem']})"
         history = list(state.get("history", [])) + [line]

@@ -107,6 +107,17 @@ class Replay:
 
 
 def _diff(recorded: dict, live: dict) -> str:
-    a = json.dumps(recorded, indent=1).splitlines()
-    b = json.dumps(live, indent=1).splitlines()
-    return "\n".join(list(difflib.unified_diff(a, b, "transcript", "live", lineterm="", n=1))[:40])
+    """Where the live request departs from the recorded one: the first differing field or message, line by line."""
+    for key in ("n", "temperature", "max_tokens", "stop"):
+        if recorded.get(key) != live.get(key):
+            return f"{key}: transcript {recorded.get(key)!r}, live {live.get(key)!r}"
+    old, new = recorded["messages"], live["messages"]
+    if len(old) != len(new):
+        return f"the transcript has {len(old)} messages, the live request {len(new)}"
+    for index, (a, b) in enumerate(zip(old, new)):
+        if a != b:
+            lines = difflib.unified_diff(a["content"].splitlines(), b["content"].splitlines(),
+                                         f"transcript message {index + 1} ({a['role']})",
+                                         f"live message {index + 1} ({b['role']})", lineterm="", n=1)
+            return "\n".join(list(lines)[:30])
+    return "requests differ"

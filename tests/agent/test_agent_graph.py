@@ -9,8 +9,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from scripted import (ADDSAT_GOOD, ADDSAT_SPEC, ADDSAT_SYNTAX_ERROR, ADDSAT_WASTEFUL, ADDSAT_WRAPS,
-                      ADDSAT_WRONG_PORTS, answer, exchange, write_transcript)
+from scripted import (
+    ADDSAT_GOOD,
+    ADDSAT_SPEC,
+    ADDSAT_SYNTAX_ERROR,
+    ADDSAT_WASTEFUL,
+    ADDSAT_WRAPS,
+    ADDSAT_WRONG_PORTS,
+    answer,
+    exchange,
+    write_transcript,
+)
 
 from agent.graph import RunOptions
 from agent.llm import LLMError

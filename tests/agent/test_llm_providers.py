@@ -182,10 +182,14 @@ def test_replay_refuses_a_diverging_conversation(tmp_path):
                       + json.dumps({"request": REQUEST.to_dict(), "response": {"texts": ["x"]}}) + "\n"
                       + json.dumps({"expect": ["line 7"], "response": {"texts": ["y"]}}) + "\n")
     provider = Replay("replay/t", record)
-    other = Request((Message("user", "Something else"),))
+    other = Request((REQUEST.messages[0], Message("user", "Something else")), n=1, temperature=0.0,
+                    max_tokens=256, stop=("[DONE]",))
     with pytest.raises(LLMError) as info:
         provider.complete(other)
-    assert info.value.kind == "divergence" and "Something else" in str(info.value)
+    assert info.value.kind == "divergence" and "+Something else" in str(info.value)
+    assert "-Write a module." in str(info.value)
+    with pytest.raises(LLMError, match="n: transcript 1, live 3"):
+        provider.complete(Request(REQUEST.messages, n=3, temperature=0.0, max_tokens=256, stop=("[DONE]",)))
     provider.complete(REQUEST)
     with pytest.raises(LLMError, match="lacks"):
         provider.complete(Request((Message("user", "error at line 8"),)))

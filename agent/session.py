@@ -25,7 +25,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from agent.graph import RunContext, RunOptions, build_graph, initial_state, recursion_limit
-from agent.problem import Problem, load_problem
+from agent.problem import Problem, Resolver, load_problem
 from spec_templates.spec import dump_spec
 
 Reviewer = Callable[[dict], dict]  # interrupt payload -> {"action": accept|edit|stop, "feedback": ...}
@@ -100,9 +100,11 @@ class Session:
         return summary
 
 
-def new_run(input_text: str, options: RunOptions, out_dir: Path, *, data_dir: str | None = None,
-            emit: Callable[[str, dict], None] = lambda node, info: None, cache_dir: Path | None = None) -> Session:
-    problem = load_problem(input_text, data_dir)
+def new_run(input_text: str, options: RunOptions, out_dir: Path, *, resolver: Resolver | None = None,
+            data_dir: str | None = None, emit: Callable[[str, dict], None] = lambda node, info: None,
+            cache_dir: Path | None = None) -> Session:
+    """A new run directory for `input_text` (spec file, or benchmark id that `resolver` knows)."""
+    problem = load_problem(input_text, resolver)
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{problem.top}-{secrets.token_hex(2)}"
     run_dir = Path(out_dir) / run_id
     run_dir.mkdir(parents=True)
@@ -123,11 +125,15 @@ def find_run(run_id: str, out_dir: Path) -> Path:
     raise FileNotFoundError(f"no run '{run_id}' in {out_dir} (looked for {Path(out_dir) / run_id}/run.json)")
 
 
-def open_run(run_dir: Path, *, models: list[str] | None = None,
+def run_meta(run_dir: Path) -> dict:
+    return json.loads((Path(run_dir) / "run.json").read_text())
+
+
+def open_run(run_dir: Path, *, models: list[str] | None = None, resolver: Resolver | None = None,
              emit: Callable[[str, dict], None] = lambda node, info: None, cache_dir: Path | None = None,
              review: bool | None = None) -> Session:
     """Reopen a run for `resume`; `models` may replace the recorded ones (same number of tiers)."""
-    meta = json.loads((run_dir / "run.json").read_text())
+    meta = run_meta(run_dir)
     options = RunOptions(**meta["options"])
     if models:
         if len(models) != len(options.models):
@@ -135,5 +141,5 @@ def open_run(run_dir: Path, *, models: list[str] | None = None,
         options.models = models
     if review is not None:
         options.review = review
-    problem = load_problem(meta["input"], meta.get("data_dir"))
+    problem = load_problem(meta["input"], resolver)
     return Session(meta["run_id"], run_dir, problem, options, emit=emit, cache_dir=cache_dir)

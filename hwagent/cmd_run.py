@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -34,6 +35,44 @@ def _check_models(models: list[str]) -> None:
             require_credentials(model)
         except LLMError as exc:
             fail(exc.message)
+
+
+def _resolver(data: str | None):
+    """Benchmark ids -> agent Problems through the benchmark harness's suite modules."""
+    def resolve(text: str):
+        from agent.problem import ProblemError, benchmark_problem
+        from evals.data import DataMissing
+        from evals.suites import resolve as resolve_suite
+
+        if "/" not in text or not text.split("/")[0].replace(":", "").replace("-", "").isalnum():
+            return None
+        try:
+            suite, task = resolve_suite(text, data)
+        except DataMissing as exc:
+            raise ProblemError(str(exc)) from None
+        except KeyError as exc:
+            raise ProblemError(str(exc.args[0])) from None
+        sample_tb = dict(testbench=task.testbench, testbench_top=task.testbench_top, trusted=list(task.trusted),
+                         data_files=list(task.data_files))
+        if suite.id.startswith("verilog-eval"):
+            sample_tb |= {"iverilog_flags": ["-Wall", "-Winfloop", "-Wno-timescale", "-g2012"]}
+        else:
+            sample_tb |= {"pass_pattern": r"Your Design Passed"}
+        return benchmark_problem(f"{suite.id}/{task.id}", task.prompt, task.interface, task.top_module, **sample_tb)
+    return resolve
+
+
+def _official_verdict(problem_id: str, data: str | None, design: Path) -> dict | None:
+    """The benchmark's own judge on the final design (what pass@k would count)."""
+    if not design.is_file() or "/" not in problem_id:
+        return None
+    from evals.suites import resolve as resolve_suite
+
+    try:
+        suite, task = resolve_suite(problem_id, data)
+    except (KeyError, RuntimeError):
+        return None
+    return suite.judge(task, suite.as_sample(task, design.read_text())).to_dict()
 
 
 def _progress(out, status):
@@ -75,7 +114,7 @@ def _edit(text: str) -> str:
         os.unlink(handle.name)
 
 
-def _drive(session, json_out: bool, review: bool) -> None:
+def _drive(session, json_out: bool, review: bool, data: str | None = None) -> None:
     from agent.llm import LLMError
 
     out = err_console if json_out else console
@@ -94,6 +133,12 @@ def _drive(session, json_out: bool, review: bool) -> None:
             fail(f"stopped; continue with: hwagent resume {session.run_id} --out {session.run_dir.parent}")
         finally:
             session.close()
+    if session.problem.native is not None and session.problem.id.count("/") >= 1 and \
+            not Path(session.problem.id).exists():
+        official = _official_verdict(session.problem.id, data, session.run_dir / "design.v")
+        if official is not None:
+            summary["official_verdict"] = official
+            (session.run_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     if json_out:
         emit_json(summary | {"run_dir": str(session.run_dir)})
     else:
@@ -101,6 +146,10 @@ def _drive(session, json_out: bool, review: bool) -> None:
         colour = "green" if summary.get("passed") else "red"
         out.print(f"[{colour}]{summary.get('status')}[/] after {summary.get('iterations')} iteration(s); best: "
                   f"{best.get('verdict', 'no design')}; run dir {session.run_dir}", highlight=False)
+        if "official_verdict" in summary:
+            verdict = summary["official_verdict"]
+            out.print(f"official judge: {'passed' if verdict['passed'] else 'failed'} ({verdict['result']})",
+                      highlight=False)
         if "self-test" in summary.get("checked_against", ""):
             out.print("[yellow]note:[/] checked only against a testbench the agent wrote itself")
     raise typer.Exit(EXIT_OK if summary.get("passed") else EXIT_DESIGN_FAILED)
@@ -141,12 +190,12 @@ def register(app: typer.Typer) -> None:
                              budget_usd=budget_usd, max_wall_s=max_wall, escalate_after=escalate_after, plan=plan,
                              review=review, trace=trace, cache=cache)
         try:
-            session = new_run(target, options, out, data_dir=data)
+            session = new_run(target, options, out, resolver=_resolver(data), data_dir=data)
         except ProblemError as exc:
             fail(str(exc))
         (err_console if json_out else console).print(f"run [bold]{session.run_id}[/] on {session.problem.id} "
                                                      f"with {', '.join(models)}", highlight=False)
-        _drive(session, json_out, review)
+        _drive(session, json_out, review, data)
 
     @app.command()
     def resume(
@@ -159,19 +208,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Continue a stopped or killed run from its last checkpoint."""
         from agent.problem import ProblemError
-        from agent.session import find_run, open_run
+        from agent.session import find_run, open_run, run_meta
 
         models = None
         if llm or cascade:
             models = _models(llm, cascade)
             _check_models(models)
         try:
-            session = open_run(find_run(run_id, out), models=models, review=review)
+            run_dir = find_run(run_id, out)
+            data = run_meta(run_dir).get("data_dir")
+            session = open_run(run_dir, models=models, review=review, resolver=_resolver(data))
         except (FileNotFoundError, ValueError, ProblemError) as exc:
             fail(str(exc))
         if models is None:
             _check_models(session.options.models)
         if session.finished():
             (err_console if json_out else console).print(f"run {session.run_id} had already finished")
-        _drive(session, json_out, session.options.review)
+        _drive(session, json_out, session.options.review, data)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from accelerator_baseline.golden import LN_ISQRT_BITS, LN_RECIP_BITS, SOFTMAX_RECIP_BITS, BlockConfig
+from accelerator_baseline.golden import LN_ISQRT_BITS, SOFTMAX_RECIP_BITS, BlockConfig
 
 
 @dataclass(frozen=True)

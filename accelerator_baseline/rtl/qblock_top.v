@@ -347,7 +347,7 @@ module qblock_top #(
         .sm_xmax(sm_xmax), .ln_shift(ln_second ? ln2_shift : ln1_shift),
         .rd_en(vec_rd_en), .rd_idx(vec_rd_idx), .rd_data(vec_rd_data), .pm_data(pm_rdata),
         .wr_en(vec_wr_en), .wr_idx(vec_wr_idx), .wr_data(vec_wr_data), .busy(vec_busy), .done(vec_done),
-        .gelu_en(pgelu[3]), .gelu_pre_shift(gelu_pre_shift), .gelu_qb(gelu_qb), .gelu_qc(gelu_qc),
+        .gelu_en(pgelu[2]), .gelu_pre_shift(gelu_pre_shift), .gelu_qb(gelu_qb), .gelu_qc(gelu_qc),
         .gelu_in(p2_v), .gelu_out(gelu_out));
     wire [23:0] vec_waddr = ((st == ST_SM) ? P_BASE + mi * L : ((st == ST_LN1) ? H_BASE : Y_BASE) + mi * D)
                             + vec_wr_idx;

@@ -241,6 +241,7 @@ module vector_unit #(
             wire signed [15:0] gq = (gsh > 34'sd32767) ? 16'sd32767 : (gsh < -34'sd32768) ? -16'sd32768 : gsh[15:0];
             wire signed [16:0] gabs = gq[15] ? -{gq[15], gq} : {gq[15], gq};
             wire signed [16:0] gqb = $signed({1'b0, gelu_qb});
+            reg                gen1;
             reg  signed [16:0] ga1;
             reg  signed [15:0] gq1;
             reg  signed [33:0] gx1;
@@ -254,10 +255,11 @@ module vector_unit #(
             wire signed [39:0] gsum = gerf40 + gqc40;
             wire signed [39:0] gprod = gq1 * gsum;
             always @(posedge clk) begin
+                gen1 <= gelu_en;
                 ga1 <= ((gabs < gqb) ? gabs : gqb) - gqb;
                 gq1 <= gq;
                 gx1 <= gx;
-                gy <= gelu_en ? gprod : {{6{gx1[33]}}, gx1};
+                gy <= gen1 ? gprod : {{6{gx1[33]}}, gx1};
             end
             assign gelu_out[l*40 +: 40] = gy;
         end

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-from common import lanes, pack, start
+from accelerator_baseline.tb.common import lanes, pack, start
 
 
 async def collect(dut, R: int, out: list, cycles: list) -> None:
@@ -77,7 +78,7 @@ async def array_matches_numpy(dut):
     # each tile's C words appear on consecutive cycles; a tile's words follow the previous tile's by its own length
     starts = cycles[::C]
     assert all(cycles[i * C + C - 1] - cycles[i * C] == C - 1 for i in range(len(tiles)))
-    assert [s1 - s0 for s0, s1 in zip(starts, starts[1:])] == tile_cycles[1:]
+    assert [s1 - s0 for s0, s1 in itertools.pairwise(starts)] == tile_cycles[1:]
     # phase 2: short tiles (K < C, padded with idle beats) and random gaps
     tiles = random_tiles(R, C, 12, [1, 2, C - 1 if C > 1 else 1, C, 3 * C], rng)
     out, cycles = [], []

@@ -7,7 +7,7 @@ import random
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
-from common import signed, start
+from accelerator_baseline.tb.common import signed, start
 
 
 @cocotb.test()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -146,8 +147,7 @@ async def block_matches_golden(dut):
         result["first_bad_tensor"] = first_bad_tensor(dut, cfg, trace, lay)
     out = os.environ.get("HWAGENT_QB_OUT")
     if out:
-        with open(out, "w") as fh:
-            json.dump(result, fh, indent=1)
+        Path(out).write_text(json.dumps(result, indent=1))
     assert mismatches == 0, (f"{mismatches}/{y.size} outputs differ from the golden model; "
                              f"first differing intermediate: {result.get('first_bad_tensor')}")
 

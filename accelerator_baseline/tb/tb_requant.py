@@ -11,7 +11,7 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from accelerator_baseline import golden as G
-from common import lanes, pack, start
+from accelerator_baseline.tb.common import lanes, pack, start
 
 
 def expected(x, res, res_en, mult, shift):

@@ -1,0 +1,1 @@
+"""cocotb testbenches of the baseline accelerator (run through accelerator_baseline.sim)."""

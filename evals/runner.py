@@ -134,7 +134,7 @@ def run_icarus(sources: list[Source], top: str, *, flags: list[str] = ("-g2012",
                           sandbox.Limits(wall_s=remaining, cpu_s=int(remaining) + 5))
         raw.sim_rc, raw.sim_stderr = ran.returncode, ran.stderr
         raw.timed_out, raw.timed_out_in = ran.timed_out, "sim" if ran.timed_out else ""
-        raw.sim_lines = [(line.removeprefix(token), line.startswith(token)) for line in ran.stdout.splitlines()]
+        raw.sim_lines = [(line.replace(token, ""), line.startswith(token)) for line in ran.stdout.splitlines()]
         return raw
     finally:
         run.remove()

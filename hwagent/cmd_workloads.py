@@ -255,6 +255,8 @@ def _check_units(derivation, out: Path, quiet: bool) -> dict[str, bool]:
     results = {}
     with _progress(not quiet) as progress:
         for unit in derivation.units:
+            if unit.unit is None:
+                continue
             progress.add_task(f"simulating {unit.key} reference", total=None)
             folder = out / unit.key
             sim = simulate_cocotb(unit.unit.paths(), folder / "tb.py", unit.spec.name, parameters=unit.params,

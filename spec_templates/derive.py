@@ -20,7 +20,7 @@ import jinja2
 
 from accelerator_baseline import golden as G
 from spec_templates.mapping import FIXED_AREA_UM2, PE_AREA_UM2, HardwareBudget, Mapping, choose_mapping, pick
-from spec_templates.spec import PPABudget, Spec, dump_spec, render_markdown
+from spec_templates.spec import Clock, Latency, PPABudget, Reset, Spec, dump_spec, render_markdown
 from spec_templates.units import UNITS, Unit
 from workloads.profile import LayerProfile, ModelProfile, SectionProfile
 
@@ -33,7 +33,7 @@ REQUANT_IN_W = 40
 @dataclass
 class UnitSpec:
     key: str
-    unit: Unit
+    unit: Unit | None  # None: no standalone testbench (the block top)
     params: dict[str, int]
     spec: Spec
     vectors: list[dict[str, int]]
@@ -183,9 +183,89 @@ def derive(profile: ModelProfile, budget: HardwareBudget, *, weight_bits: dict[s
                                        clock_ns=round(1000 / clock, 3))
         derivation.units.append(UnitSpec(key=key, unit=unit, params=params, spec=spec, vectors=vectors,
                                          testbench=tb, role=recipe))
+    derivation.units.append(_block_top(profile, ctx, rows, cols, clock))
     for unit_spec in derivation.units:
         unit_spec.markdown = _render_unit_markdown(derivation, unit_spec)
     return derivation
+
+
+BLOCK_TOP_BEHAVIOUR = """\
+The block top runs one whole integer-only transformer encoder block from on-chip buffers on an R x R
+output-stationary array: a scheduler FSM issues, with barriers where a result is needed,
+
+    Q, K, V^T | per head h: QK^T_h | softmax_h, AV_h ... | out-proj (+x) | LN1, MLP1 (GELU) | MLP2 (+h1) | LN2
+
+GEMM tiles stream back to back (one beat per cycle, a tile lasts max(K, R) beats); results leave the array
+as column words through bias add, i-GELU, requantiser (+ residual) into the buffers; softmax and LayerNorm
+run on the vector unit, R rows at a time. The host loads weights, activations, biases and LayerNorm
+parameters over the valid/ready `ld_*` stream, sets constants over the `cfg_*` register port
+(0x00 CTRL start/busy/done, 0x01 CYCLES, 0x02 LD_SEL, 0x03 LD_ADDR, 0x04 RD_ADDR, 0x05 RD_COUNT,
+0x10..0x16 requant {{shift, mult}} of Q, K, V, O, PROJ, MLP1, MLP2, 0x18..0x1D softmax constants,
+0x20..0x22 GELU constants, 0x28/0x29 LN shifts) and reads results over the `out_*` stream.
+Outputs are bit-identical to `golden_block` of accelerator_baseline.golden (post-LN block order).
+
+Workload block ({workload}): L = {tokens} tokens (padded to a multiple of R = {rows}), d = {d}, {heads} heads,
+d_ff = {dff}. Shared cycle model (accelerator_baseline.cycle_model.estimate_block): {cycles} cycles per
+block, {util:.1%} array utilisation, {over:.3f} x the GEMM tile ideal.{note}
+"""
+
+
+BLOCK_TOP_NOTES = {
+    "R": "array side (R x R PEs, R vector lanes)", "L": "tokens (multiple of R)", "D": "model width",
+    "H": "attention heads", "DFF": "MLP width", "clk": "clock", "rst": "synchronous active-high reset",
+    "cfg_we": "register write strobe", "cfg_addr": "register address", "cfg_wdata": "register write data",
+    "cfg_rdata": "register read data (CTRL, CYCLES)", "ld_valid": "load beat valid",
+    "ld_ready": "load beat accepted (while idle)", "ld_data": "one buffer word (R lanes)",
+    "out_valid": "result word valid", "out_ready": "result word accepted", "out_data": "R int8 results",
+    "busy": "the block is running", "done": "one-cycle pulse at the end of the block",
+    "dbg_step": "current program step (debug)", "dbg_head": "current head (debug)",
+    "dbg_feed": "array fed this cycle (debug)", "dbg_wr": "result written this cycle (debug)",
+    "dbg_wr_step": "program step of the written result (debug)"}
+
+
+def _block_top(profile: ModelProfile, ctx: dict, rows: int, cols: int, clock: float) -> UnitSpec:
+    """Spec of the whole-block scheduler (the baseline's qblock_top) for the workload's main block."""
+    from accelerator_baseline.cycle_model import estimate_block
+    from spec_templates.units import RTL_DIR, rtl_header
+
+    block = _main_block(profile)
+    layers = {layer.name: layer for layer in block.layers}
+    qk = layers.get("attn.qk")
+    heads = qk.count // profile.batch if qk else 1
+    d = layers["attn.o"].n if "attn.o" in layers else ctx["hidden"]
+    mlp_in = layers.get("mlp.fc1") or layers.get("mlp.up")
+    dff = mlp_in.n if mlp_in else 4 * d
+    side = min(rows, cols)
+    tokens = math.ceil(block.tokens / side) * side
+    cfg = G.BlockConfig(profile.model, tokens=tokens, d_model=d, heads=heads, d_ff=dff, array_rows=side,
+                        array_cols=side)
+    notes = []
+    try:
+        cfg.check_rtl()
+    except ValueError as exc:
+        notes.append(f" The baseline RTL cannot run this shape as is: {exc}.")
+    if layers.get("norm1") is not None and profile.config.model_dump()[block.stack or "text"]["norm_position"] == "pre":
+        notes.append(" The workload is a pre-LN block; the baseline scheduler implements the post-LN order.")
+    if ctx["norm"] == "rmsnorm" or not ctx["has_gelu"]:
+        notes.append(" The workload uses RMSNorm / SwiGLU, which the baseline block does not implement.")
+    est = estimate_block(cfg) if cfg.d_model % cfg.heads == 0 else None
+    params, ports = rtl_header("qblock_top", RTL_DIR / "qblock_top.v")
+    values = {"R": side, "L": tokens, "D": d, "H": heads, "DFF": dff}
+    description = BLOCK_TOP_BEHAVIOUR.format(
+        workload=profile.model, tokens=tokens, rows=side, d=d, heads=heads, dff=dff,
+        cycles=est.block_cycles if est else "n/a", util=est.utilization if est else 0.0,
+        over=est.block_over_tile_ideal if est else 0.0, note="".join(notes))
+    spec = Spec(name="qblock_top", title="Transformer block top (scheduler, array, requantiser, vector unit)",
+                description=description,
+                parameters=[p.model_copy(update={"default": values.get(p.name, p.default),
+                                                  "description": BLOCK_TOP_NOTES.get(p.name, "")}) for p in params],
+                ports=[p.model_copy(update={"description": BLOCK_TOP_NOTES.get(p.name, "")}) for p in ports], clock=Clock(name="clk"), reset=Reset(name="rst", active_low=False),
+                latency=Latency(kind="handshake", initiation_interval=1,
+                                description=f"start over CTRL, then busy until done; about "
+                                            f"{est.block_cycles if est else 'n/a'} cycles per block."),
+                ppa=PPABudget(clock_mhz=clock), source=f"hwagent spec: {profile.model}, unit block_top")
+    return UnitSpec(key="block_top", unit=None, params=values, spec=spec, vectors=[], testbench="",
+                    role="qblock_top")
 
 
 def write_specs(derivation: Derivation, out_dir: str | Path) -> list[Path]:
@@ -196,9 +276,10 @@ def write_specs(derivation: Derivation, out_dir: str | Path) -> list[Path]:
     for unit in derivation.units:
         folder = out / unit.key
         folder.mkdir(exist_ok=True)
-        files = {"spec.yaml": dump_spec(unit.spec), "spec.md": unit.markdown, "tb.py": unit.testbench,
-                 "vectors.json": json.dumps(unit.vectors) + "\n",
-                 "reference.txt": "".join(f"{path}\n" for path in unit.unit.paths())}
+        files = {"spec.yaml": dump_spec(unit.spec), "spec.md": unit.markdown}
+        if unit.unit is not None:
+            files |= {"tb.py": unit.testbench, "vectors.json": json.dumps(unit.vectors) + "\n",
+                      "reference.txt": "".join(f"{path}\n" for path in unit.unit.paths())}
         for name, text in files.items():
             (folder / name).write_text(text)
             written.append(folder / name)

@@ -150,11 +150,13 @@ def _is_input(row: dict, spec: Spec) -> bool:
     return any(key in inputs or key in ("word", "start") for key in row)
 
 
-def measure_ppa(task_ids: list[str] | None = None) -> dict[str, dict]:
-    """Synthesise every reference (verify.ppa) and write evals/suites/mfm_accel_ppa.json."""
-    from verify.ppa import synthesize
+def measure_ppa(task_ids: list[str] | None = None) -> tuple[dict[str, dict], dict[str, str]]:
+    """Synthesise the references (verify.ppa), updating evals/suites/mfm_accel_ppa.json after each one;
+    returns (all measurements, {task: synthesis error})."""
+    from verify.ppa import SynthesisError, synthesize
 
-    out = reference_ppa()
+    out, failures = reference_ppa(), {}
+    path = Path(str(resources.files("evals.suites").joinpath(PPA_FILE)))
     for task in TASKS:
         if task_ids and task.id not in task_ids:
             continue
@@ -164,13 +166,17 @@ def measure_ppa(task_ids: list[str] | None = None) -> dict[str, dict]:
             top = Path(tmp) / f"{task.id}.v"
             top.write_text("".join(path.read_text() for path in built.reference_files)
                            + _wrapper(built.spec, task.parameters, task.id))
-            report = synthesize([top], f"{task.id}_top", clock_mhz=clock)
+            try:
+                report = synthesize([top], f"{task.id}_top", clock_mhz=clock)
+            except SynthesisError as exc:
+                out.pop(task.id, None)
+                failures[task.id] = str(exc).splitlines()[0]
+                continue
         out[task.id] = {"module": built.spec.name, "parameters": task.parameters, "clock_mhz": clock,
                         "area_um2": report.area_um2, "cells": report.cells, "flops": report.flops,
                         "fmax_mhz": report.fmax_mhz, "power_mw": report.power_mw}
-    path = Path(str(resources.files("evals.suites").joinpath(PPA_FILE)))
-    path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-    return out
+        path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    return out, failures
 
 
 def _wrapper(spec: Spec, params: dict[str, int], name: str) -> str:
@@ -188,5 +194,8 @@ if __name__ == "__main__":
     import sys
 
     if "--ppa" in sys.argv:
-        for key, value in measure_ppa(sys.argv[sys.argv.index("--ppa") + 1:] or None).items():
+        measured, errors = measure_ppa(sys.argv[sys.argv.index("--ppa") + 1:] or None)
+        for key, value in measured.items():
             print(key, value)
+        for key, message in errors.items():
+            print(f"{key}: synthesis failed: {message}")

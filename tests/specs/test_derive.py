@@ -25,9 +25,12 @@ def vit_profile():
 def test_derive_writes_valid_specs(vit_profile, tmp_path):
     derivation = derive(vit_profile, BUDGET, vector_count=8)
     files = write_specs(derivation, tmp_path)
-    assert {u.key for u in derivation.units} == {"gemm_engine", "requantiser", "softmax", "layernorm", "gelu"}
+    assert [u.key for u in derivation.units] == ["gemm_engine", "requantiser", "softmax", "layernorm", "gelu",
+                                                 "block_top"]
     engine, requant = derivation.units[0].params, derivation.units[1].params
     assert engine["R"] * engine["C"] <= 16 and engine["R"] == derivation.engine["rows"] == requant["LANES"]
+    block_top = derivation.units[-1]
+    assert block_top.params["D"] == 192 and block_top.params["H"] == 3 and "cycles per" in block_top.spec.description
     for unit in derivation.units:
         spec = load_spec(tmp_path / unit.key / "spec.yaml")
         assert spec.name == unit.spec.name and spec.golden_vectors() == unit.vectors
@@ -37,7 +40,7 @@ def test_derive_writes_valid_specs(vit_profile, tmp_path):
     constants = json.loads((tmp_path / "mapping.json").read_text())["constants"]
     assert constants["count"] == 17 and constants["softmax_constants"]["q_ln2"] >= 8
     assert all(1 <= shift <= 63 for _, (_, shift) in constants["requant_table"])
-    assert (tmp_path / "README.md").read_text().count("spec.md") == 5 and len(files) == 5 * 5 + 2
+    assert (tmp_path / "README.md").read_text().count("spec.md") == 6 and len(files) == 5 * 5 + 2 + 2
 
 
 def test_compressed_weights_cut_memory_cycles(vit_profile):

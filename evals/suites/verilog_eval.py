@@ -140,7 +140,7 @@ class VerilogEvalV2(Suite):
 
     def complete(self, problem: Problem, sample: str) -> str:
         """Upstream code-complete convention: a completion without `module TopModule` gets the interface."""
-        if self.task == "code-complete" and not re.search(r"^module TopModule", sample, re.MULTILINE):
+        if self.task == "code-complete" and not re.search(r"^\s*module\s+TopModule\b", sample, re.MULTILINE):
             return problem.interface + "\n\n" + sample
         return sample
 

@@ -58,6 +58,7 @@ def test_v2_reference_and_code_complete_body(data_dir):
     body = "  assign out = a | b | c;\nendmodule\n"  # upstream convention: the interface is prepended
     assert suite.judge(problem, body).result == "."
     assert suite.judge(problem, "  assign out = a;\nendmodule\n").result == "R"
+    assert suite.judge(problem, "// full module\n  " + problem.reference).passed  # kept whole, not completed
 
 
 def test_v2_forged_report_is_not_a_pass(kmap):

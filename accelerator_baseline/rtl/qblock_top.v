@@ -43,23 +43,28 @@ module qblock_top #(
     output wire              dbg_wr,
     output wire [3:0]        dbg_wr_step
 );
-    localparam DH = D / H;
-    localparam WL = L / R;
+    // region sizes: constant expressions evaluated at 32 bits, stored at the 24-bit address width
+    /* verilator lint_off WIDTH */
+    localparam [23:0] DH = D / H;
+    localparam [23:0] WL = L / R;
     // activation buffer regions (words of R int8)
-    localparam X_BASE = 0, Q_BASE = WL * D, K_BASE = 2 * WL * D, V_BASE = 3 * WL * D, P_BASE = 4 * WL * D;
-    localparam O_BASE = P_BASE + WL * L, H_BASE = O_BASE + WL * D, G_BASE = H_BASE + WL * D;
-    localparam Y_BASE = G_BASE + WL * DFF, ACT_DEPTH = Y_BASE + WL * D;
+    localparam [23:0] X_BASE = 0, Q_BASE = WL * D, K_BASE = 2 * WL * D, V_BASE = 3 * WL * D, P_BASE = 4 * WL * D;
+    localparam [23:0] O_BASE = P_BASE + WL * L, H_BASE = O_BASE + WL * D, G_BASE = H_BASE + WL * D;
+    localparam [23:0] Y_BASE = G_BASE + WL * DFF, ACT_DEPTH = Y_BASE + WL * D;
     // weight buffer regions (words of R int8)
-    localparam WQ_BASE = 0, WK_BASE = D * D / R, WV_BASE = 2 * D * D / R, WO_BASE = 3 * D * D / R;
-    localparam W1_BASE = 4 * D * D / R, W2_BASE = W1_BASE + DFF * D / R, W_DEPTH = W2_BASE + D * DFF / R;
+    localparam [23:0] WQ_BASE = 0, WK_BASE = D * D / R, WV_BASE = 2 * D * D / R, WO_BASE = 3 * D * D / R;
+    localparam [23:0] W1_BASE = 4 * D * D / R, W2_BASE = W1_BASE + DFF * D / R, W_DEPTH = W2_BASE + D * DFF / R;
     // bias buffer regions (words of R int32)
-    localparam BQ_BASE = 0, BK_BASE = D / R, BV_BASE = 2 * D / R, BO_BASE = 3 * D / R, B1_BASE = 4 * D / R;
-    localparam B2_BASE = B1_BASE + DFF / R, B_DEPTH = B2_BASE + D / R;
-    localparam S_DEPTH = WL * L, RS_DEPTH = WL * D, PM_DEPTH = 2 * D;
+    localparam [23:0] BQ_BASE = 0, BK_BASE = D / R, BV_BASE = 2 * D / R, BO_BASE = 3 * D / R, B1_BASE = 4 * D / R;
+    localparam [23:0] B2_BASE = B1_BASE + DFF / R, B_DEPTH = B2_BASE + D / R;
+    localparam [23:0] S_DEPTH = WL * L, RS_DEPTH = WL * D, PM_DEPTH = 2 * D;
     localparam ACT_AW = $clog2(ACT_DEPTH), W_AW = $clog2(W_DEPTH), B_AW = (B_DEPTH > 1) ? $clog2(B_DEPTH) : 1;
     localparam S_AW = (S_DEPTH > 1) ? $clog2(S_DEPTH) : 1, RS_AW = $clog2(RS_DEPTH), PM_AW = $clog2(PM_DEPTH);
     localparam CW = (R > 1) ? $clog2(R) : 1;
-    localparam [CW-1:0] LAST_COL = R - 1;
+    localparam [23:0] R24 = R, L24 = L, D24 = D, DFF24 = DFF;
+    localparam [7:0] H8 = H;
+    /* verilator lint_on WIDTH */
+    localparam integer LAST_COL = R - 1;
 
     // program steps
     localparam [3:0] ST_IDLE = 4'd0, ST_Q = 4'd1, ST_K = 4'd2, ST_VT = 4'd3, ST_QK = 4'd4, ST_SM = 4'd5,
@@ -67,6 +72,10 @@ module qblock_top #(
                      ST_LN2 = 4'd11, ST_FIN = 4'd12;
     // destinations
     localparam [1:0] DST_ACT = 2'd0, DST_SMEM = 2'd1, DST_RMEM = 2'd2;
+
+    // Buffer addresses are computed at 24 bits and truncated to each buffer's depth; status outputs of the
+    // requant and vector units are not needed (fixed latencies): their unused bits are intended.
+    /* verilator lint_off UNUSEDSIGNAL */
 
     // ------------------------------------------------------------------ registers (constants)
     reg [31:0] rq [0:6];
@@ -86,38 +95,38 @@ module qblock_top #(
     reg [7:0]  hd;
     reg        running;      // a step is active (feeding or vector op)
     reg        feeding;
-    reg [15:0] mi, nj, kk;
+    reg [23:0] mi, nj, kk;
     reg        start_req;
 
     wire pipe_empty;
     wire vec_busy, vec_done;
 
     // ------------------------------------------------------------------ GEMM feed descriptor (st, hd)
-    reg [15:0] g_mt, g_nt, g_k;
+    reg [23:0] g_mt, g_nt, g_k;
     reg        g_a_w, g_b_act;       // A from weight buffer (V^T); B from activation buffer
     reg [23:0] g_a_base, g_a_stride, g_b_base, g_b_stride;
     always @* begin
-        g_mt = WL; g_nt = D / R; g_k = D; g_a_w = 1'b0; g_b_act = 1'b0;
-        g_a_base = X_BASE; g_a_stride = D; g_b_base = WQ_BASE; g_b_stride = D;
+        g_mt = WL; g_nt = D24 / R24; g_k = D24; g_a_w = 1'b0; g_b_act = 1'b0;
+        g_a_base = X_BASE; g_a_stride = D24; g_b_base = WQ_BASE; g_b_stride = D24;
         case (st)
             ST_K: g_b_base = WK_BASE;
             ST_VT: begin
-                g_mt = D / R; g_nt = WL; g_a_w = 1'b1; g_a_base = WV_BASE; g_b_act = 1'b1; g_b_base = X_BASE;
+                g_mt = D24 / R24; g_nt = WL; g_a_w = 1'b1; g_a_base = WV_BASE; g_b_act = 1'b1; g_b_base = X_BASE;
             end
             ST_QK: begin
                 g_nt = WL; g_k = DH; g_a_base = Q_BASE + hd * DH; g_b_act = 1'b1; g_b_base = K_BASE + hd * DH;
             end
             ST_AV: begin
-                g_nt = DH / R; g_k = L; g_a_base = P_BASE; g_a_stride = L; g_b_act = 1'b1;
-                g_b_base = V_BASE + hd * (DH / R) * L; g_b_stride = L;
+                g_nt = DH / R24; g_k = L24; g_a_base = P_BASE; g_a_stride = L24; g_b_act = 1'b1;
+                g_b_base = V_BASE + hd * (DH / R24) * L24; g_b_stride = L24;
             end
             ST_PROJ: begin g_a_base = O_BASE; g_b_base = WO_BASE; end
-            ST_MLP1: begin g_nt = DFF / R; g_a_base = H_BASE; g_b_base = W1_BASE; end
-            ST_MLP2: begin g_k = DFF; g_a_base = G_BASE; g_a_stride = DFF; g_b_base = W2_BASE; g_b_stride = DFF; end
+            ST_MLP1: begin g_nt = DFF24 / R24; g_a_base = H_BASE; g_b_base = W1_BASE; end
+            ST_MLP2: begin g_k = DFF24; g_a_base = G_BASE; g_a_stride = DFF24; g_b_base = W2_BASE; g_b_stride = DFF24; end
             default: ;
         endcase
     end
-    wire [15:0] g_kp = (g_k > R) ? g_k : R;   // beats per tile
+    wire [23:0] g_kp = (g_k > R24) ? g_k : R24;   // beats per tile
 
     wire is_gemm = (st == ST_Q) | (st == ST_K) | (st == ST_VT) | (st == ST_QK) | (st == ST_AV) |
                    (st == ST_PROJ) | (st == ST_MLP1) | (st == ST_MLP2);
@@ -126,8 +135,8 @@ module qblock_top #(
 
     // feeder beat (addresses issued this cycle, data at the array next cycle); a tile with K < R starts
     // with R - K idle beats so that consecutive tiles end at least R cycles apart (array drain rate)
-    wire [15:0] k_lead = g_kp - g_k;
-    wire [15:0] k_idx = kk - k_lead;
+    wire [23:0] k_lead = g_kp - g_k;
+    wire [23:0] k_idx = kk - k_lead;
     wire        beat = feeding & (kk >= k_lead);
     wire [23:0] a_addr = g_a_base + mi * g_a_stride + k_idx;
     wire [23:0] b_addr = g_b_base + nj * g_b_stride + k_idx;
@@ -135,16 +144,16 @@ module qblock_top #(
     wire        gemm_end = tile_end & (nj == g_nt - 1) & (mi == g_mt - 1);
 
     // ------------------------------------------------------------------ tag FIFO (tiles in flight)
-    localparam TAGW = 4 + 8 + 16 + 16;
+    localparam TAGW = 4 + 8 + 24 + 24;
     reg [TAGW-1:0] tags [0:15];
     reg [3:0] tag_wp, tag_rp;
     reg [4:0] tag_n;
-    wire tag_push = beat & (k_idx == 16'd0);
+    wire tag_push = beat & (k_idx == 24'd0);
     wire [TAGW-1:0] tag_head = tags[tag_rp];
     wire [3:0]  t_st = tag_head[TAGW-1 -: 4];
-    wire [7:0]  t_hd = tag_head[39:32];
-    wire [15:0] t_mi = tag_head[31:16];
-    wire [15:0] t_nj = tag_head[15:0];
+    wire [7:0]  t_hd = tag_head[55:48];
+    wire [23:0] t_mi = tag_head[47:24];
+    wire [23:0] t_nj = tag_head[23:0];
 
     // ------------------------------------------------------------------ buffers
     wire                act_we;
@@ -175,16 +184,17 @@ module qblock_top #(
     wire [15:0]      vec_rd_idx;
     wire [31:0]      pm_rdata;
     wire             ln_second = (st == ST_LN2);
+    wire [23:0]      pm_raddr = (ln_second ? D24 : 24'd0) + {8'd0, vec_rd_idx};
     sram_1w1r #(.WIDTH(32), .DEPTH(PM_DEPTH)) u_lnp (
         .clk(clk), .we(load_we && ld_sel == 4'd3), .waddr(ld_addr[PM_AW-1:0]), .wdata(ld_data[31:0]),
-        .re(vec_rd_en), .raddr((ln_second ? D : 0) + vec_rd_idx[PM_AW-1:0]), .rdata(pm_rdata));
+        .re(vec_rd_en), .raddr(pm_raddr[PM_AW-1:0]), .rdata(pm_rdata));
 
     wire             s_we, r_we;
     wire [23:0]      post_addr;
     wire [R*32-1:0]  s_wdata, s_rdata;
     wire [R*16-1:0]  r_wdata, r_rdata;
-    wire [23:0]      vec_row_base = mi * ((st == ST_SM) ? L : D);
-    wire [23:0]      vec_raddr = vec_row_base + vec_rd_idx;
+    wire [23:0]      vec_row_base = mi * ((st == ST_SM) ? L24 : D24);
+    wire [23:0]      vec_raddr = vec_row_base + {8'd0, vec_rd_idx};
     sram_1w1r #(.WIDTH(R*32), .DEPTH(S_DEPTH)) u_scores (
         .clk(clk), .we(s_we), .waddr(post_addr[S_AW-1:0]), .wdata(s_wdata),
         .re(vec_rd_en && st == ST_SM), .raddr(vec_raddr[S_AW-1:0]), .rdata(s_rdata));
@@ -197,7 +207,7 @@ module qblock_top #(
     always @(posedge clk) begin
         if (rst) f_v <= 1'b0;
         else f_v <= beat;
-        f_first <= (k_idx == 16'd0);
+        f_first <= (k_idx == 24'd0);
         f_last <= (k_idx == g_k - 1);
         f_a_w <= g_a_w;
         f_b_act <= g_b_act;
@@ -217,25 +227,26 @@ module qblock_top #(
     reg        o_bias, o_bias_lane, o_res, o_gelu, o_raw;
     reg [2:0]  o_rq;
     always @* begin
-        o_dst = DST_ACT; o_base = Q_BASE; o_stride = D; o_bias = 1'b1; o_bias_lane = 1'b0;
+        o_dst = DST_ACT; o_base = Q_BASE; o_stride = D24; o_bias = 1'b1; o_bias_lane = 1'b0;
         o_bias_base = BQ_BASE; o_res = 1'b0; o_res_base = X_BASE; o_gelu = 1'b0; o_raw = 1'b0; o_rq = 3'd0;
         case (t_st)
             ST_K: begin o_base = K_BASE; o_bias_base = BK_BASE; o_rq = 3'd1; end
-            ST_VT: begin o_base = V_BASE; o_stride = L; o_bias_lane = 1'b1; o_bias_base = BV_BASE; o_rq = 3'd2; end
-            ST_QK: begin o_dst = DST_SMEM; o_base = 0; o_stride = L; o_bias = 1'b0; o_raw = 1'b1; end
+            ST_VT: begin o_base = V_BASE; o_stride = L24; o_bias_lane = 1'b1; o_bias_base = BV_BASE; o_rq = 3'd2; end
+            ST_QK: begin o_dst = DST_SMEM; o_base = 0; o_stride = L24; o_bias = 1'b0; o_raw = 1'b1; end
             ST_AV: begin o_base = O_BASE + t_hd * DH; o_bias = 1'b0; o_rq = 3'd3; end
             ST_PROJ: begin o_dst = DST_RMEM; o_base = 0; o_bias_base = BO_BASE; o_res = 1'b1; o_rq = 3'd4; end
-            ST_MLP1: begin o_base = G_BASE; o_stride = DFF; o_bias_base = B1_BASE; o_gelu = 1'b1; o_rq = 3'd5; end
+            ST_MLP1: begin o_base = G_BASE; o_stride = DFF24; o_bias_base = B1_BASE; o_gelu = 1'b1; o_rq = 3'd5; end
             ST_MLP2: begin
                 o_dst = DST_RMEM; o_base = 0; o_bias_base = B2_BASE; o_res = 1'b1; o_res_base = H_BASE; o_rq = 3'd6;
             end
             default: ;
         endcase
     end
-    wire [23:0] o_col = t_nj * R + oc;
+    wire [23:0] o_col = t_nj * R24 + {{(24-CW){1'b0}}, oc};
     wire [23:0] o_addr = o_base + t_mi * o_stride + o_col;
     assign b_re = arr_valid & o_bias;
-    assign b_raddr = o_bias_base + (o_bias_lane ? t_mi : t_nj);
+    wire [23:0] b_word = o_bias_base + (o_bias_lane ? t_mi : t_nj);
+    assign b_raddr = b_word[B_AW-1:0];
     wire res_rd = arr_valid & o_res;
 
     // pipeline registers: P1 (bias/residual data ready), P2 (gelu in), P4 (requant in), P6 (write)
@@ -269,7 +280,7 @@ module qblock_top #(
             oc <= {CW{1'b0}};
         end else begin
             pv <= {pv[5:1], arr_valid};
-            if (arr_valid) oc <= (oc == LAST_COL) ? {CW{1'b0}} : oc + 1'b1;
+            if (arr_valid) oc <= (oc == LAST_COL[CW-1:0]) ? {CW{1'b0}} : oc + 1'b1;
         end
         p1_acc <= arr_out;
         p1_lane <= oc;
@@ -314,7 +325,7 @@ module qblock_top #(
     wire post_act_we = pv[6] & (pd[6] == DST_ACT);
 
     // tag FIFO bookkeeping
-    wire tag_pop = arr_valid & (oc == LAST_COL);
+    wire tag_pop = arr_valid & (oc == LAST_COL[CW-1:0]);
     always @(posedge clk) begin
         if (rst) begin
             tag_wp <= 4'd0; tag_rp <= 4'd0; tag_n <= 5'd0;
@@ -349,8 +360,8 @@ module qblock_top #(
         .wr_en(vec_wr_en), .wr_idx(vec_wr_idx), .wr_data(vec_wr_data), .busy(vec_busy), .done(vec_done),
         .gelu_en(pgelu[2]), .gelu_pre_shift(gelu_pre_shift), .gelu_qb(gelu_qb), .gelu_qc(gelu_qc),
         .gelu_in(p2_v), .gelu_out(gelu_out));
-    wire [23:0] vec_waddr = ((st == ST_SM) ? P_BASE + mi * L : ((st == ST_LN1) ? H_BASE : Y_BASE) + mi * D)
-                            + vec_wr_idx;
+    wire [23:0] vec_waddr = ((st == ST_SM) ? P_BASE + mi * L24 : ((st == ST_LN1) ? H_BASE : Y_BASE) + mi * D24)
+                            + {8'd0, vec_wr_idx};
 
     // ------------------------------------------------------------------ activation buffer ports
     wire idle = (st == ST_IDLE);
@@ -383,7 +394,7 @@ module qblock_top #(
             ST_VT: begin next_st = ST_QK; next_hd = 8'd0; end
             ST_QK: next_st = ST_SM;
             ST_SM: next_st = ST_AV;
-            ST_AV: if (hd == H - 1) next_st = ST_PROJ; else begin next_st = ST_QK; next_hd = hd + 8'd1; end
+            ST_AV: if (hd == H8 - 8'd1) next_st = ST_PROJ; else begin next_st = ST_QK; next_hd = hd + 8'd1; end
             ST_PROJ: next_st = ST_LN1;
             ST_LN1: next_st = ST_MLP1;
             ST_MLP1: next_st = ST_MLP2;
@@ -397,7 +408,7 @@ module qblock_top #(
         if (rst) begin
             st <= ST_IDLE; hd <= 8'd0; running <= 1'b0; feeding <= 1'b0; vec_start <= 1'b0;
             done <= 1'b0; start_req <= 1'b0; cycles <= 32'd0;
-            mi <= 16'd0; nj <= 16'd0; kk <= 16'd0;
+            mi <= 24'd0; nj <= 24'd0; kk <= 24'd0;
         end else begin
             vec_start <= 1'b0;
             if (cfg_we && cfg_addr == 8'h00 && cfg_wdata[0] && idle) start_req <= 1'b1;
@@ -411,7 +422,7 @@ module qblock_top #(
             end else if (!running) begin
                 if (!barrier || pipe_empty) begin
                     running <= 1'b1;
-                    mi <= 16'd0; nj <= 16'd0; kk <= 16'd0;
+                    mi <= 24'd0; nj <= 24'd0; kk <= 24'd0;
                     if (is_gemm) feeding <= 1'b1;
                     else vec_start <= 1'b1;
                 end
@@ -419,15 +430,15 @@ module qblock_top #(
                 if (gemm_end) begin
                     feeding <= 1'b0; running <= 1'b0; st <= next_st; hd <= next_hd;
                 end else if (tile_end) begin
-                    kk <= 16'd0;
-                    if (nj == g_nt - 1) begin nj <= 16'd0; mi <= mi + 16'd1; end
-                    else nj <= nj + 16'd1;
-                end else kk <= kk + 16'd1;
+                    kk <= 24'd0;
+                    if (nj == g_nt - 1) begin nj <= 24'd0; mi <= mi + 24'd1; end
+                    else nj <= nj + 24'd1;
+                end else kk <= kk + 24'd1;
             end else if (vec_done) begin
                 if (mi == WL - 1) begin
                     running <= 1'b0; st <= next_st; hd <= next_hd;
                 end else begin
-                    mi <= mi + 16'd1; vec_start <= 1'b1;
+                    mi <= mi + 24'd1; vec_start <= 1'b1;
                 end
             end
         end
@@ -473,6 +484,7 @@ module qblock_top #(
         end
     end
     always @* out_data = act_rdata_a;
+    /* verilator lint_on UNUSEDSIGNAL */
 
     always @* begin
         case (cfg_addr)

@@ -1,0 +1,124 @@
+"""Example specs against their cocotb testbenches, the scripted demo run, self-written testbench + judge,
+and a VerilogEval problem through the benchmark harness (SCRIPTED transcripts, real simulators)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+from scripted import ADDSAT_GOOD, ADDSAT_SPEC, answer, exchange, write_transcript
+
+from agent import checks
+from agent.graph import RunOptions
+from agent.problem import load_problem, problem_from_spec
+from agent.session import new_run
+from spec_templates.examples import golden
+from spec_templates.spec import parse_spec
+
+EXAMPLES = golden.HERE
+DEMO = EXAMPLES / "requant_demo.transcript.jsonl"
+
+
+def test_example_references_pass_and_a_bug_is_located(tmp_path):
+    mac = load_problem(str(EXAMPLES / "mac4x4.yaml"))
+    summary, _ = checks.simulate(EXAMPLES / "mac4x4_ref.v", mac, tmp_path / "ref", waves=False)
+    assert summary["passed"], summary["log_tail"]
+    buggy = tmp_path / "mac.v"  # forgets the sign of b: unsigned lanes
+    buggy.write_text((EXAMPLES / "mac4x4_ref.v").read_text().replace("$signed(b[8*j +: 8])", "b[8*j +: 8]"))
+    summary, _ = checks.simulate(buggy, mac, tmp_path / "bug", waves=False)
+    assert not summary["passed"] and summary["reason"] == "mismatch"
+    assert summary["rows"][0]["signal"].startswith("acc[") and summary["rows"][0]["cycle"] == "0"
+    requant = load_problem(str(EXAMPLES / "requant.yaml"))
+    summary, _ = checks.simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "rq", waves=False)
+    assert summary["passed"], summary["log_tail"]
+
+
+@pytest.mark.slow  # cocotb on Icarus, then a Verilator re-run for the VCD trace (C++ build)
+def test_scripted_demo_run_on_the_requantiser(tmp_path):
+    session = new_run(str(EXAMPLES / "requant.yaml"), RunOptions(models=[f"replay/{DEMO}"], max_iters=3),
+                      tmp_path / "runs")
+    summary = session.drive()
+    session.close()
+    assert summary["passed"] and summary["iterations"] == 2
+    feedback = (session.run_dir / "iter_01" / "feedback.md").read_text()
+    assert "| q | 0 | 30000 | 63 | 62 |" in feedback  # 62.5 must round up to 63
+    assert "design.v:14: wire signed [48:0] rounded = prod >>> shift;" in feedback
+    assert "| 30000 ps <- first mismatch | 2 | 62 | 63 |" in feedback  # waveform from the Verilator re-run
+    assert summary["best"]["ppa"]["ok"]
+
+
+SELF_TB = '''import random
+
+import cocotb
+from cocotb.triggers import Timer
+from cocotb.utils import get_sim_time
+
+
+@cocotb.test()
+async def addsat_random(dut):
+    mismatches = 0
+    rng = random.Random(5)
+    cases = [(0, 0), (200, 100), (255, 255)] + [(rng.randrange(256), rng.randrange(256)) for _ in range(60)]
+    for cycle, (a, b) in enumerate(cases):
+        dut.a.value = a
+        dut.b.value = b
+        await Timer(5, unit="ns")
+        want = MODEL
+        got = int(dut.y.value)
+        if got != want:
+            mismatches += 1
+            dut._log.error(f"MISMATCH signal=y cycle={cycle} time={int(get_sim_time('ps'))} expected={want} got={got}")
+    assert mismatches == 0, f"{mismatches} mismatches"
+'''
+
+
+@pytest.mark.slow  # several cocotb runs and a Verilator trace build
+def test_self_written_testbench_and_judge(tmp_path):
+    data = yaml.safe_load(ADDSAT_SPEC.read_text())
+    del data["testbench"]
+    problem = problem_from_spec(parse_spec(data).with_base_dir(ADDSAT_SPEC.parent), "addsat-no-tb")
+    assert not problem.has_testbench
+    wrong_tb = SELF_TB.replace("MODEL", "(a + b) & 0xFF")
+    right_tb = SELF_TB.replace("MODEL", "min(a + b, 255)")
+    transcript = write_transcript(tmp_path / "t.jsonl", [
+        exchange(f"```python\n{wrong_tb}```", expect=["Write a cocotb 2.x testbench", "MISMATCH signal="]),
+        exchange(answer(ADDSAT_GOOD)),
+        exchange("The spec says saturate at 255; the testbench wraps modulo 256.\nVERDICT: TESTBENCH",
+                 expect=["VERDICT: DESIGN", "| y | 1 | 10000 | 44 | 255 |"]),
+        exchange(f"```python\n{right_tb}```", expect=["Your previous testbench was judged wrong",
+                                                      "saturate at 255"]),
+    ], "self-written testbench is wrong, the judge blames it, the rewrite passes")
+    from agent.graph import RunContext, build_graph, initial_state
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    options = RunOptions(models=[f"replay/{transcript}"], max_iters=3)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    graph = build_graph(RunContext(problem, options, run_dir), InMemorySaver())
+    state = graph.invoke(initial_state(options), {"configurable": {"thread_id": "t"}, "recursion_limit": 40})
+    assert state["status"] == "passed" and state["iteration"] == 1
+    assert [j["verdict"] for j in state["judgements"]] == ["TESTBENCH"]
+    summary = __import__("json").loads((run_dir / "summary.json").read_text())
+    assert "self-test only" in summary["checked_against"]
+    assert (run_dir / "self_testbench_2.py").read_text() == right_tb
+
+
+@pytest.mark.needs_data
+def test_verilog_eval_problem_through_the_cli(tmp_path):
+    data = os.environ.get("HWAGENT_DATA_DIR")
+    if not data or not os.path.isdir(os.path.join(data, "verilog-eval-v2")):
+        pytest.skip("needs VerilogEval v2 data: set HWAGENT_DATA_DIR (see `hwagent eval fetch`)")
+    from test_cli_run import hwagent
+
+    wrong = "```verilog\nmodule TopModule(input a, input b, input c, output out);\n  assign out = a & b | c;\nendmodule\n```"
+    right = "```verilog\nmodule TopModule(input a, input b, input c, output out);\n  assign out = a | b | c;\nendmodule\n```"
+    transcript = write_transcript(tmp_path / "t.jsonl", [
+        exchange(wrong, expect=["Karnaugh", "TopModule"]),
+        exchange(right, expect=["| 25 ps <- first mismatch (checked at 30 ps) | 0 | 1 |", "design.v:2: assign out"]),
+    ], "kmap1: wrong then right")
+    result = hwagent("run", "verilog-eval-v2:spec-to-rtl/Prob050_kmap1", "--llm", f"replay/{transcript}", "--out",
+                     str(tmp_path / "runs"), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = __import__("json").loads(result.stdout)
+    assert summary["passed"] and summary["official_verdict"]["passed"]

@@ -75,6 +75,7 @@ def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_sour
         vectors = work / "vectors.json"
         vectors.write_text(json.dumps(problem.vectors))
         result = simulate_cocotb([design], module, problem.top, simulator=simulator, timeout_s=240,
+                                 parameters=problem.spec.parameter_values() or None,
                                  waves=waves, run_root=work, keep="failed",
                                  extra_env={VECTORS_ENV: str(vectors)})
     return sim_summary(result, problem), result

@@ -33,7 +33,7 @@ def candidate_feedback(candidate: dict, top: str, library: str = "osu018", trace
     sim = candidate.get("sim")
     if sim is not None and not sim["passed"]:
         rows = sim.get("rows", [])
-        return render("sim_feedback.j2", sim=sim, rows=rows[:8], total=sim.get("mismatches"), trace=trace,
+        return render("sim_feedback.j2", sim=sim, rows=rows[:6], total=sim.get("mismatches"), trace=trace,
                       self_test=self_test)
     ppa = candidate.get("ppa")
     if ppa is not None and ppa.get("violations"):

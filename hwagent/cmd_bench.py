@@ -43,3 +43,33 @@ def bench_verify(iterations: Annotated[int, typer.Option(min=1, help="Timed iter
     if result.ppa_s is not None:
         table.add_row(f"PPA ({result.ppa_design})", f"{result.ppa_s:.1f} s", f"<= {targets['ppa_s']} s")
     console.print(table)
+
+
+@bench_app.command("agent")
+def bench_agent(iterations: Annotated[int, typer.Option(min=2, help="Agent iterations to run")] = 10,
+                trace: Annotated[bool, typer.Option(help="Waveform tracing (a Verilator re-run per iteration)")] = True,
+                json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Prompt tokens per iteration (bounded vs full-history chat) and non-LLM time per agent iteration."""
+    from evals import bench_agent as bench
+
+    with Progress(console=console, transient=True, disable=json_out) as progress:
+        task = progress.add_task("agent iterations (scripted LLM)", total=iterations)
+        result = bench.run(iterations, trace=trace, progress=lambda done, total: progress.update(task, completed=done))
+    if json_out:
+        emit_json(result.to_dict())
+        return
+    table = Table(title=f"bench agent: {result.spec}, {result.iterations} iterations (scripted transcript)")
+    for column in ("iteration", "prompt chars", "prompt tokens (est.)", "full-history chat tokens (est.)"):
+        table.add_column(column, justify="right")
+    for index, (chars, tokens, full) in enumerate(zip(result.prompt_chars, result.prompt_tokens_est,
+                                                      result.full_history_tokens_est), 1):
+        table.add_row(str(index), str(chars), str(tokens), str(full))
+    console.print(table)
+    verdict = "meets" if result.ratio_last_to_first <= result.target_ratio else "MISSES"
+    console.print(f"prompt tokens iteration {result.iterations} / iteration 1: {result.ratio_last_to_first:.2f}x "
+                  f"({verdict} the target <= {result.target_ratio}x); iteration {result.iterations} / iteration 2 "
+                  f"(first repair prompt): {result.ratio_last_to_first_repair:.2f}x; full-history chat: "
+                  f"{result.full_history_ratio_last_to_first:.2f}x", highlight=False)
+    nodes = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.node_s_per_iter.items())
+    console.print(f"non-LLM time per iteration: {result.non_llm_s_per_iter:.2f} s ({nodes}); bare lint + sim of the "
+                  f"same design: {result.bare_lint_sim_s:.2f} s -> {result.overhead_vs_bare:.2f}x", highlight=False)

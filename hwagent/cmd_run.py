@@ -46,6 +46,8 @@ def _resolver(data: str | None):
 
         if "/" not in text or not text.split("/")[0].replace(":", "").replace("-", "").isalnum():
             return None
+        if text.startswith("mfm-accel/"):
+            return _mfm_problem(text)
         try:
             suite, task = resolve_suite(text, data)
         except DataMissing as exc:
@@ -60,6 +62,20 @@ def _resolver(data: str | None):
             sample_tb |= {"pass_pattern": r"Your Design Passed"}
         return benchmark_problem(f"{suite.id}/{task.id}", task.prompt, task.interface, task.top_module, **sample_tb)
     return resolve
+
+
+def _mfm_problem(text: str):
+    """An mfm-accel task: its spec, cocotb testbench and golden vectors, as built by spec_templates."""
+    from agent.problem import Problem, ProblemError
+    from evals.suites.mfm_accel import TASKS, build_task
+    from spec_templates.spec import render_markdown
+
+    task_id = text.removeprefix("mfm-accel/")
+    if task_id not in {task.id for task in TASKS}:
+        raise ProblemError(f"mfm-accel has no task {task_id!r} (tasks: {', '.join(t.id for t in TASKS)})")
+    built = build_task(task_id)
+    return Problem(text, built.spec, render_markdown(built.spec), cocotb_source=built.testbench,
+                   vectors=built.vectors)
 
 
 def _official_verdict(problem_id: str, data: str | None, design: Path) -> dict | None:
@@ -133,8 +149,7 @@ def _drive(session, json_out: bool, review: bool, data: str | None = None) -> No
             fail(f"stopped; continue with: hwagent resume {session.run_id} --out {session.run_dir.parent}")
         finally:
             session.close()
-    if session.problem.native is not None and session.problem.id.count("/") >= 1 and \
-            not Path(session.problem.id).exists():
+    if "/" in session.problem.id and not Path(session.problem.id).exists():
         official = _official_verdict(session.problem.id, data, session.run_dir / "design.v")
         if official is not None:
             summary["official_verdict"] = official

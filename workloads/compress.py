@@ -147,12 +147,13 @@ def calib_input(cfg: ModelConfig, stack: StackConfig, batch: int, tokens: int, s
     return M.calibration_tokens(stack.hidden, batch, tokens, seed + 3)
 
 
-def build_instances(stack: StackConfig, max_params: int) -> list[M.Block]:
-    """Distinct random blocks, as many as fit in `max_params` (at least one, at most the layer count)."""
-    first = M.seeded(lambda: M.Block(stack), M.block_seed(stack.name, 0))
+def build_instances(model: ModelConfig, stack: StackConfig, max_params: int) -> list[M.Block]:
+    """Distinct blocks (checkpoint or seeded random weights), as many as fit in `max_params` (at least one, at
+    most the layer count)."""
+    first = M.make_block(model, stack, 0)
     per_block = sum(p.numel() for p in first.parameters())
     count = max(1, min(stack.layers, max_params // max(per_block, 1)))
-    return [first] + [M.seeded(lambda: M.Block(stack), M.block_seed(stack.name, i)) for i in range(1, count)]
+    return [first] + [M.make_block(model, stack, i) for i in range(1, count)]
 
 
 def run_stack(blocks: list[nn.Module], x: torch.Tensor, depth: int,
@@ -392,7 +393,7 @@ def compress(profile: ModelProfile, bits_budget: float = 6.0, memory_budget_byte
     for stack in stacks_of(cfg):
         tokens = min(calib_tokens, cfg.stem.tokens if stack is cfg.vision else cfg.text_context)
         progress(f"{stack.name}: building blocks")
-        instances[stack.name] = build_instances(stack, max_block_params)
+        instances[stack.name] = build_instances(cfg, stack, max_block_params)
         inputs[stack.name] = calib_input(cfg, stack, batch, tokens, seed)
         held_out[stack.name] = calib_input(cfg, stack, batch, tokens, seed + 100)
         small_cfg = pruned_config(stack, prune_heads, prune_mlp)

@@ -78,6 +78,8 @@ class ModelConfig(BaseModel):
     seq_len: int = 128
     vocab: int = 0
     num_classes: int = 1000
+    checkpoint: str | None = None  # local HF checkpoint directory whose block weights are loaded
+    hf_arch: str | None = None  # its model_type (selects the weight-name mapping)
 
     @model_validator(mode="after")
     def _parts_present(self) -> ModelConfig:
@@ -166,8 +168,16 @@ def load_hf_config(path: str | Path) -> ModelConfig:
     if not cfg_file.is_file():
         raise ValueError(f"no config.json at {path}")
     hf = json.loads(cfg_file.read_text())
+    cfg = _from_hf(hf, Path(path).resolve().name if Path(path).is_dir() else cfg_file.stem)
+    from workloads.hf import has_weights
+
+    if has_weights(cfg_file.parent):
+        cfg = cfg.model_copy(update={"checkpoint": str(cfg_file.parent.resolve()), "hf_arch": hf.get("model_type")})
+    return cfg
+
+
+def _from_hf(hf: dict, name: str) -> ModelConfig:
     arch = hf.get("model_type", "")
-    name = Path(path).resolve().name if Path(path).is_dir() else cfg_file.stem
     if arch in {"vit", "deit", "clip_vision_model"}:
         stem = VisionStem(image_size=hf.get("image_size", 224), patch=hf.get("patch_size", 16),
                           channels=hf.get("num_channels", 3))

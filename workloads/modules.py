@@ -206,6 +206,17 @@ def block_seed(stack: str, index: int) -> int:
     return (sum(map(ord, stack)) * 1009 + index) % (2**31)
 
 
+def make_block(model: ModelConfig, stack: StackConfig, index: int) -> Block:
+    """Block `index` of `stack`: the checkpoint's weights when the model has one, else seeded random ones."""
+    block = seeded(lambda: Block(stack), block_seed(stack.name, index))
+    if model.checkpoint:
+        from workloads.hf import block_state
+
+        names = list(block.state_dict())
+        block.load_state_dict(block_state(model.checkpoint, model.hf_arch or "", index, names))
+    return block
+
+
 def calibration_images(cfg: ModelConfig, batch: int, seed: int) -> torch.Tensor:
     """Smooth synthetic images: low-resolution noise upsampled (natural-image-like spectra, no dataset)."""
     gen = torch.Generator().manual_seed(seed)

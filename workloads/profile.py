@@ -197,13 +197,13 @@ class _Profiler:
 
     def section(self, name: str, kind: str, factory: Callable[[], nn.Module], seed: int, shape_input: Callable,
                 calib_input: Callable | None, stack: str | None = None, repeat: int = 1, tokens: int = 0,
-                past: int = 0, kv_cache_elems: int = 0) -> SectionProfile:
+                past: int = 0, kv_cache_elems: int = 0, stack_cfg: StackConfig | None = None) -> SectionProfile:
         """Shapes from a meta-device forward at full size; ranges from a real forward on calibration input."""
         meta = M.seeded(factory, seed, device="meta")
         with torch.device("meta"):
             layers = trace(meta, lambda: meta(*shape_input()), kind, with_ranges=False)
         if self.with_ranges and calib_input is not None:
-            real = M.seeded(factory, seed)
+            real = M.make_block(self.cfg, stack_cfg, 0) if stack_cfg is not None else M.seeded(factory, seed)
             measured = trace(real, lambda: real(*calib_input()), kind, with_ranges=True)
             ranges = {layer.name: layer.ranges for layer in measured}
             for layer in layers:
@@ -220,7 +220,7 @@ class _Profiler:
             f"{stack.name}.block", "block", lambda: M.Block(stack), M.block_seed(stack.name, 0),
             lambda: (torch.empty(b, tokens, stack.hidden), past),
             (lambda: (calib(calib_tokens), 0)) if calib is not None and phase != "decode" else None,
-            stack=stack.name, repeat=stack.layers, tokens=tokens, past=past, kv_cache_elems=kv)
+            stack=stack.name, repeat=stack.layers, tokens=tokens, past=past, kv_cache_elems=kv, stack_cfg=stack)
 
     def embed(self, stack: StackConfig, tokens: int) -> SectionProfile:
         layer = LayerProfile(name="embed", op="embed", group="embed", params=self.cfg.vocab * stack.hidden,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -112,8 +113,9 @@ class MFMAccel(Suite):
             prompt = render_markdown(built.spec)
             if task.id in ppa:
                 p = ppa[task.id]
+                fmax = f", fmax {p['fmax_mhz']:.0f} MHz" if p.get("fmax_mhz") else ""
                 prompt += (f"\nReference PPA (OSU018, Yosys + OpenSTA at {p['clock_mhz']:g} MHz): "
-                           f"{p['area_um2']:.0f} um^2, {p['cells']} cells, fmax {p['fmax_mhz']:.0f} MHz.\n")
+                           f"{p['area_um2']:.0f} um^2, {p['cells']} cells{fmax}.\n")
             reference = "".join(path.read_text() for path in built.reference_files)
             problems.append(Problem(
                 id=task.id, suite=self.id, prompt=prompt, interface=built.spec.module_header() + "\n",
@@ -164,30 +166,30 @@ def measure_ppa(task_ids: list[str] | None = None) -> tuple[dict[str, dict], dic
         clock = 50.0
         with tempfile.TemporaryDirectory(prefix="hwagent-mfm-ppa-") as tmp:
             top = Path(tmp) / f"{task.id}.v"
-            top.write_text("".join(path.read_text() for path in built.reference_files)
-                           + _wrapper(built.spec, task.parameters, task.id))
+            top.write_text(specialise("".join(path.read_text() for path in built.reference_files),
+                                      built.spec.name, task.parameters))
             try:
-                report = synthesize([top], f"{task.id}_top", clock_mhz=clock)
+                report = synthesize([top], built.spec.name, clock_mhz=clock)
             except SynthesisError as exc:
                 out.pop(task.id, None)
                 failures[task.id] = str(exc).splitlines()[0]
                 continue
         out[task.id] = {"module": built.spec.name, "parameters": task.parameters, "clock_mhz": clock,
                         "area_um2": report.area_um2, "cells": report.cells, "flops": report.flops,
-                        "fmax_mhz": report.fmax_mhz, "power_mw": report.power_mw}
+                        "fmax_mhz": report.fmax_mhz, "power_mw": report.power_mw, "missing": report.missing}
         path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     return out, failures
 
 
-def _wrapper(spec: Spec, params: dict[str, int], name: str) -> str:
-    """A parameter-free top that instantiates the module with the task's parameters (for synthesis)."""
-    widths = spec.port_widths() if not params else {
-        p.name: (p.direction, p.resolved_width(spec.parameter_values(params))) for p in spec.ports}
-    ports = ", ".join(f"{d} wire [{w - 1}:0] {n}" if w > 1 else f"{d} wire {n}" for n, (d, w) in widths.items())
-    overrides = ", ".join(f".{k}({v})" for k, v in params.items())
-    connections = ", ".join(f".{n}({n})" for n in widths)
-    inst = f"{spec.name} #({overrides}) u ({connections});" if params else f"{spec.name} u ({connections});"
-    return f"\nmodule {name}_top ({ports});\n    {inst}\nendmodule\n"
+def specialise(source: str, module: str, params: dict[str, int]) -> str:
+    """`source` with the parameter defaults of `module` set to `params` (synthesis takes no overrides)."""
+    head, sep, rest = source.partition(f"module {module}")
+    header, end, body = rest.partition(");")
+    for name, value in params.items():
+        header, count = re.subn(rf"(parameter\s+{name}\s*=\s*)\d+", rf"\g<1>{value}", header)
+        if count != 1:
+            raise ValueError(f"{module}: no parameter {name} to set")
+    return head + sep + header + end + body
 
 
 if __name__ == "__main__":

@@ -180,3 +180,13 @@ def test_diverging_conversation_is_refused(tmp_path):
         run(tmp_path, [exchange(answer(ADDSAT_WRAPS)),
                        exchange(answer(ADDSAT_GOOD), expect=["this text is never in the feedback"])],
             "expects feedback that never comes")
+
+
+def test_plan_step_goes_into_every_design_prompt(tmp_path):
+    plan = "PLAN: one 9-bit adder; saturate when bit 8 is set."
+    summary, run_dir = run(tmp_path, [
+        exchange(plan, expect=["write a short design plan"]),
+        exchange(answer(ADDSAT_WRAPS), expect=["## Design plan", plan]),
+        exchange(answer(ADDSAT_GOOD), expect=[plan, "| y | 2 | 25000 | 255 | 44 |"]),
+    ], "plan first, then designs", plan=True)
+    assert summary["passed"] and (run_dir / "plan.md").read_text() == plan

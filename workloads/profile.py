@@ -157,7 +157,9 @@ def trace(module: nn.Module, run: Callable[[], torch.Tensor], kind: str, with_ra
             layer = _layer_from_call(name, op, _group_of(name, kind), mod, args, out)
             if with_ranges:
                 x = args[0]
-                layer.ranges = ActRange(in_absmax=float(x.detach().abs().max()), out_min=float(out.min()),
+                finite = x.detach().abs()[torch.isfinite(x)]  # causal masks put -inf into the scores
+                layer.ranges = ActRange(in_absmax=float(finite.max()) if finite.numel() else 0.0,
+                                        out_min=float(out.min()),
                                         out_max=float(out.max()), out_absmax=float(out.detach().abs().max()),
                                         out_p999=_abs_quantile(out, 0.999),
                                         w_absmax=float(mod.weight.detach().abs().max()) if op == "linear" else None)

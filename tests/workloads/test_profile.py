@@ -83,6 +83,9 @@ def test_local_hf_config(tmp_path):
     assert cfg.family == "decoder" and cfg.text.mlp == "swiglu" and cfg.text.n_kv_heads == 2
     prof = profile_model(with_overrides(cfg, seq=16), calib_tokens=16)
     assert _block(prof, "prefill", "text").layers[1].ranges is not None
+    softmax = next(layer for layer in _block(prof, "prefill", "text").layers if layer.op == "softmax")
+    assert 0 < softmax.ranges.in_absmax < float("inf")  # the causal mask's -inf is not a range
+    assert ModelProfile.model_validate_json(prof.model_dump_json()) == prof
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "t5"}))
     with pytest.raises(ValueError, match="not supported"):
         load_hf_config(tmp_path)

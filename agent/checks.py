@@ -67,8 +67,8 @@ def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_sour
         bench = problem.native
         result = simulate_native([design], bench.testbench, bench.top, trusted=bench.trusted,
                                  data_files=bench.data_files, iverilog_flags=bench.iverilog_flags,
-                                 pass_pattern=bench.pass_pattern, timeout_s=60, waves=waves, run_root=work,
-                                 keep="failed")
+                                 pass_pattern=bench.pass_pattern, fail_pattern=bench.fail_pattern, timeout_s=60,
+                                 waves=waves, run_root=work, keep="failed")
     else:
         module = work / f"tb_{problem.top}.py"
         module.write_text(cocotb_source)
@@ -107,8 +107,8 @@ def mismatch_rows(result: SimResult, problem: Problem) -> list[dict]:
 def sim_summary(result: SimResult, problem: Problem) -> dict:
     errors = [f"{d.position()}: {d.message}" for d in result.diagnostics if d.is_error][:10]
     summary = result.summary()
-    if result.failing_tests and result.assertion_messages:
-        summary = f"{result.reason}: {result.assertion_messages[0]}"
+    if (result.failing_tests or result.mismatches is None) and result.assertion_messages:
+        summary = f"{result.reason}: {result.assertion_messages[0].strip(' =')}"
     return {"passed": result.passed, "reason": result.reason, "mismatches": result.mismatches,
             "samples": result.samples, "summary": summary, "rows": mismatch_rows(result, problem)[:20],
             "assertions": result.assertion_messages[:5], "errors": errors,
@@ -119,7 +119,7 @@ def sim_summary(result: SimResult, problem: Problem) -> dict:
 def mismatch_count(sim: dict) -> int:
     if sim.get("mismatches") is not None:
         return sim["mismatches"]
-    count = re.search(r"(\d+) mismatches", " ".join(sim.get("assertions", [])))
+    count = re.search(r"(\d+)\s*(?:/\s*\d+\s*)?(?:mismatches|failures|errors)", " ".join(sim.get("assertions", [])))
     return int(count.group(1)) if count else max(1, len(sim.get("rows", [])))
 
 

@@ -30,6 +30,7 @@ class NativeBench:
     data_files: list[Path] = field(default_factory=list)
     iverilog_flags: list[str] = field(default_factory=lambda: ["-g2012"])
     pass_pattern: str | None = None
+    fail_pattern: str | None = None
 
 
 @dataclass
@@ -92,7 +93,8 @@ def problem_from_spec(spec: Spec, problem_id: str) -> Problem:
 
 def benchmark_problem(problem_id: str, prompt: str, interface: str, top: str, testbench: str, testbench_top: str,
                       trusted: list[tuple[str, str]] = (), data_files: list[Path] = (),
-                      pass_pattern: str | None = None, iverilog_flags: list[str] = ("-g2012",)) -> Problem:
+                      pass_pattern: str | None = None, fail_pattern: str | None = None,
+                      iverilog_flags: list[str] = ("-g2012",)) -> Problem:
     """A benchmark task as a Problem: its testbench and trusted sources are written to a private folder."""
     folder = Path(tempfile.mkdtemp(prefix="hwagent-bench-"))
     tb_path = folder / f"{testbench_top}_tb.sv"
@@ -103,7 +105,8 @@ def benchmark_problem(problem_id: str, prompt: str, interface: str, top: str, te
         trusted_paths.append(folder / name)
     spec = _interface_spec(top, interface, prompt, problem_id)
     native = NativeBench([tb_path], testbench_top, trusted=trusted_paths, data_files=list(data_files),
-                         iverilog_flags=list(iverilog_flags), pass_pattern=pass_pattern)
+                         iverilog_flags=list(iverilog_flags), pass_pattern=pass_pattern,
+                         fail_pattern=fail_pattern)
     text = prompt.strip() + f"\n\nAnswer with the complete `{top}` module in one ```verilog code block.\n"
     return Problem(problem_id, spec, text, native=native)
 

@@ -59,7 +59,7 @@ def _resolver(data: str | None):
         if suite.id.startswith("verilog-eval"):
             sample_tb |= {"iverilog_flags": ["-Wall", "-Winfloop", "-Wno-timescale", "-g2012"]}
         else:
-            sample_tb |= {"pass_pattern": r"Your Design Passed"}
+            sample_tb |= {"pass_pattern": r"Your Design Passed", "fail_pattern": r"[Ff]ail|[Ee]rror"}
         return benchmark_problem(f"{suite.id}/{task.id}", task.prompt, task.interface, task.top_module, **sample_tb)
     return resolve
 

@@ -4,7 +4,8 @@ Rejected, each with a diagnostic naming the line:
 - `$system` (shell access);
 - file system tasks (`$fopen`, `$readmem*`, `$writemem*`, `$dumpfile`) and `` `include `` whose path is absolute,
   contains `..`, or is not a string literal (a computed path could be either);
-- simulation control (`$finish`, `$stop`, `$exit`): a design that ends the run early can cut a testbench short;
+- simulation control (`$finish`, `$stop`, `$exit`, `$fatal`): a design that ends the run early can cut a testbench
+  short, and a VerilogEval `final` block then reports `Mismatches: 0 in 0 samples`;
 - hierarchical references that leave the design (`tb.errors`, `$root...`, a testbench instance name): a design
   could read the reference model's outputs or overwrite the testbench's error counters.
 """
@@ -24,6 +25,7 @@ _FORBIDDEN = {
     "finish": "$finish in the design under test is not allowed: only the testbench ends a simulation",
     "stop": "$stop in the design under test is not allowed: only the testbench ends a simulation",
     "exit": "$exit in the design under test is not allowed: only the testbench ends a simulation",
+    "fatal": "$fatal in the design under test is not allowed: only the testbench ends a simulation",
 }
 _FORBIDDEN_CALL = re.compile(r"\$(" + "|".join(_FORBIDDEN) + r")\b")
 

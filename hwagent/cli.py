@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hwagent import cmd_bench, cmd_eval, cmd_run, cmd_verify, cmd_workloads
+from hwagent import cmd_baseline, cmd_bench, cmd_eval, cmd_run, cmd_verify, cmd_workloads
 
 app = typer.Typer(
     name="hwagent",
@@ -16,6 +16,7 @@ app = typer.Typer(
 
 cmd_verify.register(app)
 cmd_bench.register(app)
+cmd_baseline.register(app)
 cmd_workloads.register(app)
 cmd_eval.register(app)
 cmd_run.register(app)

@@ -136,7 +136,6 @@ module vector_unit #(
             wire signed [31:0] s = rd_data[l*32 +: 32];
             wire signed [15:0] x16 = rd_data[l*32 +: 16];
             wire signed [31:0] xsq = x16 * x16;
-            wire signed [33:0] s1x = {{2{s1[31]}}, s1};
             reg  signed [31:0] row_max;
             reg         [31:0] row_sum;
             reg  signed [31:0] s1;
@@ -183,6 +182,7 @@ module vector_unit #(
             wire signed [43:0] lrnd = $signed({{43{1'b0}}, 1'b1} << (ln_shift - 6'd1));
             wire signed [43:0] ulr = (u5 + lrnd) >>> ln_shift;
             wire signed [44:0] ly = {ulr[43], ulr} + {{29{bq5[15]}}, bq5};
+            wire signed [33:0] s1x = {{2{s1[31]}}, s1};
             wire signed [63:0] s1sq = s1 * s1;
             wire        [63:0] s2n = {16'd0, s2} * {48'd0, count};
             // divider step (num = 2^31) and isqrt step

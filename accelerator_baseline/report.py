@@ -1,0 +1,163 @@
+"""The baseline's numbers: simulated cycles per GEMM and per block, the analytic model on full-size blocks,
+PPA per unit and for the top (verify.ppa, OSU018 0.18 um), and derived throughput and efficiency.
+
+Measurements are cached (by configuration, seed and RTL content) under $HWAGENT_CACHE_DIR/baseline, so the
+report re-simulates only when the RTL changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from accelerator_baseline import golden as G
+from accelerator_baseline.cycle_model import estimate_block, gemm_cycles
+from accelerator_baseline.ppa import ACTIVITY, CLOCK_MHZ, synthesize_target, targets
+from accelerator_baseline.sim import RTL_FILES, rtl_dir, run_block
+
+SIMULATED = ("tiny", "tiny16", "vit_tiny")
+FULL_SIZE = ("vit_b16", "deit_s", "bert_base")
+ASSUMPTIONS = [
+    "technology: OSU018 0.18 um standard cells (qflow), Yosys 0.23 + ABC, OpenSTA; compare only relatively",
+    f"power at {CLOCK_MHZ:g} MHz with switching activity {ACTIVITY} on every net (verify.ppa)",
+    ("buffers are flip-flop arrays (no SRAM macros); the top is synthesized at its smallest legal shape "
+     "(tokens = d = d_ff = R, one head), so full-size buffer area is not included"),
+    ("derived throughput counts 2 ops per MAC of the block's GEMMs; cycles from simulation where the block "
+     "fits, otherwise from the analytic model (checked cycle-exact against simulation)"),
+    "full-size token counts that are not multiples of R are padded (tile ideal already includes padding)",
+    "post-LN encoder block (BERT / I-BERT order); int8 GEMM operands, int32 accumulation",
+]
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("HWAGENT_CACHE_DIR", Path.home() / ".cache" / "hwagent")) / "baseline"
+
+
+def rtl_digest() -> str:
+    digest = hashlib.sha256()
+    for name in RTL_FILES:
+        digest.update((rtl_dir() / name).read_bytes())
+    for name in ("golden.py", "hwmap.py", "tb/tb_qblock.py"):
+        digest.update((rtl_dir().parent / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def measured_block(config: str, seed: int = 0, simulate: bool = True) -> dict | None:
+    """Simulation results for one configuration (cached); None if not cached and `simulate` is False."""
+    path = _cache_dir() / f"{config}-s{seed}-{rtl_digest()}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    if not simulate:
+        return None
+    data = run_block(config, seed)
+    if data.get("passed"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=1))
+    return data
+
+
+def gemm_rows(cfg: G.BlockConfig, measured: dict | None) -> list[dict]:
+    """Per GEMM: shape, simulated cycles (array occupancy: first to last operand beat) and the ideals."""
+    est = estimate_block(cfg)
+    sim = {}
+    for g in (measured or {}).get("gemms", []):
+        name = g["step"] + (str(g["head"]) if g["step"] in ("qk", "av") else "")
+        sim[name] = g["last_feed"] - g["first_feed"] + 1
+    rows = []
+    for g in est.gemms:
+        cycles = sim.get(g["name"])
+        gc = gemm_cycles(g["M"], g["N"], g["K"], cfg.array_rows, cfg.array_cols)
+        row = {"name": g["name"], "M": g["M"], "N": g["N"], "K": g["K"], "macs": g["macs"],
+               "ideal_cycles": g["ideal_cycles"], "tile_ideal_cycles": g["tile_ideal_cycles"],
+               "model_cycles": g["cycles"], "latency_cycles": gc.latency, "cycles": cycles,
+               "source": "simulation" if cycles is not None else "model"}
+        c = cycles if cycles is not None else g["cycles"]
+        row["utilization"] = g["ideal_cycles"] / c
+        row["tile_efficiency"] = g["tile_ideal_cycles"] / c
+        rows.append(row)
+    return rows
+
+
+def block_summary(cfg: G.BlockConfig, measured: dict | None) -> dict:
+    est = estimate_block(cfg)
+    out = {"config": cfg.name, "tokens": cfg.tokens, "d_model": cfg.d_model, "heads": cfg.heads, "d_ff": cfg.d_ff,
+           "array": f"{cfg.array_rows}x{cfg.array_cols}", "macs": est.macs, "ideal_cycles": est.ideal_cycles,
+           "tile_ideal_cycles": est.tile_ideal_cycles, "model_block_cycles": est.block_cycles}
+    if measured and measured.get("passed"):
+        out.update(block_cycles=measured["block_cycles"], source="simulation", bit_exact=measured["bit_exact"],
+                   seed=measured["seed"], outputs_checked=measured["outputs"],
+                   model_matches_simulation=measured["block_cycles"] == est.block_cycles)
+    else:
+        out.update(block_cycles=est.block_cycles, source="model")
+        if measured:
+            out["simulation_failed"] = measured.get("reason")
+    out["block_over_tile_ideal"] = out["block_cycles"] / est.tile_ideal_cycles
+    out["utilization"] = est.ideal_cycles / out["block_cycles"]
+    return out
+
+
+def ppa_section(rows: int, progress: Callable[[str], None] | None = None) -> dict:
+    """PPA per unit and for the top; entries carry an `error` instead when synthesis is unavailable."""
+    out = {}
+    for t in targets(rows):
+        if progress:
+            progress(f"synthesizing {t.name}")
+        try:
+            r = synthesize_target(t)
+            out[t.name] = {"area_um2": r.area_um2, "cells": r.cells, "flops": r.flops, "fmax_mhz": r.fmax_mhz,
+                           "critical_path_ns": r.critical_path_ns, "power_mw": r.power_mw,
+                           "missing": r.missing, "note": t.note, "parameters": dict(t.parameters)}
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:  # tools missing/failing: report it
+            out[t.name] = {"error": f"{type(exc).__name__}: {exc}", "note": t.note}
+    return out
+
+
+def derived(block: dict, top: dict | None) -> dict:
+    """Latency, GOPS, GOPS/mm2, GOPS/W and energy per block at the synthesis clock (and at fmax)."""
+    if not top or top.get("area_um2") is None:
+        return {"error": "no PPA for the top"}
+    ops = 2 * block["macs"]
+    out = {}
+    clocks = {"at_100mhz": CLOCK_MHZ}
+    if top.get("fmax_mhz"):
+        clocks["at_fmax"] = top["fmax_mhz"]
+    for key, mhz in clocks.items():
+        latency_s = block["block_cycles"] / (mhz * 1e6)
+        gops = ops / latency_s / 1e9
+        entry = {"clock_mhz": mhz, "latency_us": latency_s * 1e6, "gops": gops,
+                 "gops_per_mm2": gops / (top["area_um2"] / 1e6)}
+        if top.get("power_mw") and key == "at_100mhz":
+            entry["gops_per_w"] = gops / (top["power_mw"] / 1e3)
+            entry["energy_per_block_uj"] = top["power_mw"] * 1e-3 * latency_s * 1e6
+        out[key] = entry
+    return out
+
+
+def build_report(config: str = "vit_tiny", simulate: bool = True, with_ppa: bool = True, seed: int = 0,
+                 progress: Callable[[str], None] | None = None) -> dict:
+    if config not in G.CONFIGS:
+        raise KeyError(f"unknown config {config!r}; choose from {', '.join(G.CONFIGS)}")
+    cfg = G.CONFIGS[config]
+    measured = None
+    if config in SIMULATED:
+        if progress:
+            progress(f"simulating {config} (cached after the first run)")
+        measured = measured_block(config, seed, simulate)
+    report = {"technology": "OSU018 0.18um", "assumptions": ASSUMPTIONS, "block": block_summary(cfg, measured),
+              "gemms": gemm_rows(cfg, measured)}
+    report["model_vs_simulation"] = []
+    for name in SIMULATED:
+        m = measured if name == config else measured_block(name, seed, simulate=False)
+        if m and m.get("passed"):
+            report["model_vs_simulation"].append({"config": name, "simulated": m["block_cycles"],
+                                                  "model": estimate_block(G.CONFIGS[name]).block_cycles,
+                                                  "bit_exact": m["bit_exact"]})
+    report["full_size"] = [block_summary(G.CONFIGS[n], None) for n in FULL_SIZE]
+    if with_ppa:
+        report["ppa"] = ppa_section(cfg.array_rows, progress)
+        top = next((v for k, v in report["ppa"].items() if k.startswith("qblock_top")), None)
+        report["derived"] = {b["config"]: derived(b, top) for b in [report["block"], *report["full_size"]]}
+    return report

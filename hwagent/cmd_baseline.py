@@ -1,0 +1,114 @@
+"""`hwagent baseline report`: the expert baseline accelerator's measured cycles, model predictions and PPA."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hwagent.console import EXIT_DESIGN_FAILED, console, emit_json, fail
+
+baseline_app = typer.Typer(help="Expert baseline accelerator (integer-only encoder block): numbers.",
+                           no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(baseline_app, name="baseline")
+
+
+def _f(value, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+@baseline_app.command("report")
+def report_cmd(
+    config: Annotated[str, typer.Option("--config", help="Block configuration (tiny, tiny16, vit_tiny, vit_b16, "
+                                                          "deit_s, bert_base).")] = "vit_tiny",
+    json_out: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")] = False,
+    no_sim: Annotated[bool, typer.Option("--no-sim", help="Use cached simulations only (else the model).")] = False,
+    no_ppa: Annotated[bool, typer.Option("--no-ppa", help="Skip synthesis (PPA and derived figures).")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the random block and input used in simulation.")] = 0,
+) -> None:
+    """Cycles per GEMM and per block (simulated where the block fits), full-size predictions, PPA per unit."""
+    from accelerator_baseline.golden import CONFIGS
+    from accelerator_baseline.report import build_report
+
+    if config not in CONFIGS:
+        fail(f"unknown config {config!r}; choose from {', '.join(CONFIGS)}")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True, disable=json_out) as progress:
+        task = progress.add_task("baseline report", total=None)
+        try:
+            rep = build_report(config, simulate=not no_sim, with_ppa=not no_ppa, seed=seed,
+                               progress=lambda msg: progress.update(task, description=msg))
+        except (OSError, RuntimeError) as exc:
+            fail(f"baseline report failed: {exc}")
+    failed = rep["block"].get("simulation_failed")
+    if json_out:
+        emit_json(rep)
+    else:
+        _print(rep)
+    if failed or rep["block"].get("bit_exact") is False:
+        raise typer.Exit(EXIT_DESIGN_FAILED)
+
+
+def _print(rep: dict) -> None:
+    b = rep["block"]
+    console.print(f"[bold]Baseline block {b['config']}[/]: L={b['tokens']} d={b['d_model']} heads={b['heads']} "
+                  f"d_ff={b['d_ff']} on a {b['array']} array - technology {rep['technology']}")
+    if b["source"] == "simulation":
+        console.print(f"bit-exact vs golden model: {b['bit_exact']} ({b['outputs_checked']} outputs, seed {b['seed']})")
+    elif b.get("simulation_failed"):
+        console.print(f"[red]simulation failed: {b['simulation_failed']}[/]")
+    t = Table(title=f"GEMMs ({'simulated' if b['source'] == 'simulation' else 'analytic model'})")
+    for col in ("GEMM", "M", "N", "K", "cycles", "ideal", "tile ideal", "utilization", "tile eff."):
+        t.add_column(col, justify="right")
+    for g in rep["gemms"]:
+        c = g["cycles"] if g["cycles"] is not None else g["model_cycles"]
+        t.add_row(g["name"], str(g["M"]), str(g["N"]), str(g["K"]), _f(c), _f(g["ideal_cycles"]),
+                  _f(g["tile_ideal_cycles"]), _f(g["utilization"]), _f(g["tile_efficiency"]))
+    console.print(t)
+    console.print(f"block_cycles {b['block_cycles']:,} ({b['source']}), model {b['model_block_cycles']:,}; "
+                  f"sum of tile ideals {b['tile_ideal_cycles']:,}; block_over_tile_ideal "
+                  f"{b['block_over_tile_ideal']:.4f}; utilization {b['utilization']:.4f}")
+    if rep["model_vs_simulation"]:
+        t = Table(title="Analytic model vs simulation")
+        for col in ("config", "simulated", "model", "bit-exact"):
+            t.add_column(col, justify="right")
+        for m in rep["model_vs_simulation"]:
+            t.add_row(m["config"], _f(m["simulated"]), _f(m["model"]), str(m["bit_exact"]))
+        console.print(t)
+    t = Table(title="Full-size blocks (analytic model)")
+    for col in ("config", "L", "d", "MACs", "block cycles", "tile ideal", "block/tile ideal", "utilization"):
+        t.add_column(col, justify="right")
+    for f in rep["full_size"]:
+        t.add_row(f["config"], str(f["tokens"]), str(f["d_model"]), _f(f["macs"]), _f(f["block_cycles"]),
+                  _f(f["tile_ideal_cycles"]), _f(f["block_over_tile_ideal"], 4), _f(f["utilization"], 4))
+    console.print(t)
+    if "ppa" in rep:
+        t = Table(title="PPA (verify.ppa, OSU018)")
+        for col in ("unit", "area um2", "flops", "fmax MHz", "power mW @100MHz", "note"):
+            t.add_column(col, justify="right")
+        for name, p in rep["ppa"].items():
+            if "error" in p:
+                t.add_row(name, "error", "", "", "", p["error"][:60])
+            else:
+                t.add_row(name, _f(p["area_um2"], 0), _f(p["flops"]), _f(p["fmax_mhz"], 1), _f(p["power_mw"]),
+                          p["note"] + (f" (missing: {', '.join(p['missing'])})" if p["missing"] else ""))
+        console.print(t)
+        t = Table(title="Derived (top area and power; cycles as above)")
+        for col in ("config", "clock MHz", "latency us", "GOPS", "GOPS/mm2", "GOPS/W", "energy/block uJ"):
+            t.add_column(col, justify="right")
+        for name, d in rep["derived"].items():
+            for entry in (v for v in d.values() if isinstance(v, dict)):
+                t.add_row(name, _f(entry["clock_mhz"], 1), _f(entry["latency_us"], 2), _f(entry["gops"], 2),
+                          _f(entry["gops_per_mm2"], 2), _f(entry.get("gops_per_w"), 1),
+                          _f(entry.get("energy_per_block_uj"), 2))
+        console.print(t)
+    console.print("Assumptions: " + "; ".join(rep["assumptions"]), highlight=False)

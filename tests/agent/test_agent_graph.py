@@ -190,3 +190,10 @@ def test_plan_step_goes_into_every_design_prompt(tmp_path):
         exchange(answer(ADDSAT_GOOD), expect=[plan, "| y | 2 | 25000 | 255 | 44 |"]),
     ], "plan first, then designs", plan=True)
     assert summary["passed"] and (run_dir / "plan.md").read_text() == plan
+
+
+def test_token_budget_stops_the_run(tmp_path):
+    summary, _ = run(tmp_path, [exchange(answer(ADDSAT_WRAPS))] * 3, "never fixed, 1200 tokens per call",
+                     max_tokens=2000)
+    assert summary["status"] == "budget: 2000 tokens used" and summary["iterations"] == 2
+    assert summary["usage"]["prompt_tokens"] == 2000 and summary["usage"]["completion_tokens"] == 400

@@ -122,3 +122,24 @@ def test_verilog_eval_problem_through_the_cli(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = __import__("json").loads(result.stdout)
     assert summary["passed"] and summary["official_verdict"]["passed"]
+
+
+@pytest.mark.needs_data
+def test_rtllm_problem_through_the_cli(tmp_path):
+    data = os.environ.get("HWAGENT_DATA_DIR")
+    if not data or not os.path.isdir(os.path.join(data, "rtllm-v2")):
+        pytest.skip("needs RTLLM v2 data: set HWAGENT_DATA_DIR (see `hwagent eval fetch`)")
+    from test_cli_run import hwagent
+
+    header = "module adder_8bit(input [7:0] a, b, input cin, output [7:0] sum, output cout);\n"
+    wrong = f"```verilog\n{header}  assign {{cout, sum}} = a + b;\nendmodule\n```"
+    right = f"```verilog\n{header}  assign {{cout, sum}} = a + b + cin;\nendmodule\n```"
+    transcript = write_transcript(tmp_path / "t.jsonl", [
+        exchange(wrong, expect=["Module name"]),
+        exchange(right, expect=["Test completed with", "failures"]),
+    ], "RTLLM adder: forgets the carry-in, then fixed")
+    result = hwagent("run", "rtllm-v2/adder_8bit", "--llm", f"replay/{transcript}", "--out", str(tmp_path / "runs"),
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    summary = __import__("json").loads(result.stdout)
+    assert summary["passed"] and summary["official_verdict"]["passed"]

@@ -26,6 +26,7 @@ from agent.llm import LLMClient, Message, Request
 from agent.problem import Problem
 from agent.trace import trace_mismatch
 
+MAX_TESTBENCH_REWRITES = 2  # per iteration, so a judge that keeps blaming the testbench cannot loop forever
 STAGE_RANK = {"passed": 0, "ppa": 1, "mismatch": 2, "sim_error": 3, "ports": 4, "lint": 5, "no_code": 6}
 
 
@@ -358,6 +359,10 @@ def build_graph(ctx: RunContext, checkpointer=None):
         texts, update = ctx.ask(state, prompt, what="judge")
         found = re.findall(r"VERDICT:\s*(DESIGN|TESTBENCH)", texts[0].upper())
         blame = found[-1] if found else "DESIGN"
+        rewrites = sum(1 for j in state.get("judgements", []) if j["iteration"] == state["iteration"]
+                       and j["verdict"] == "TESTBENCH")
+        if blame == "TESTBENCH" and rewrites >= MAX_TESTBENCH_REWRITES:
+            blame = "DESIGN"  # the testbench was already rewritten this iteration: repair the design instead
         judgements = list(state.get("judgements", [])) + [{"iteration": state["iteration"], "verdict": blame,
                                                           "reasoning": texts[0][-1500:]}]
         _write_json(_iter_dir(ctx, state["iteration"]) / "judge.json", judgements[-1])
@@ -467,8 +472,9 @@ def build_graph(ctx: RunContext, checkpointer=None):
 
 
 def recursion_limit(options: RunOptions) -> int:
-    """Supersteps per iteration: generate, lint, simulate, ppa, rank, repair (+ judge, testbench) = 8 at most."""
-    return 8 * options.max_iters + 12
+    """Supersteps: generate, lint, simulate, ppa, rank, repair per iteration, plus judge, testbench, simulate,
+    ppa, rank for each of at most MAX_TESTBENCH_REWRITES testbench rewrites, plus start and finalize."""
+    return (6 + 5 * (MAX_TESTBENCH_REWRITES + 1)) * options.max_iters + 12
 
 
 def _reference_values(waves: Path, signal: str, time_ps: int) -> dict[int, str]:

@@ -131,6 +131,8 @@ def _edit(text: str) -> str:
 
 
 def _drive(session, json_out: bool, review: bool, data: str | None = None) -> None:
+    from langgraph.errors import GraphRecursionError
+
     from agent.llm import LLMError
 
     out = err_console if json_out else console
@@ -144,6 +146,9 @@ def _drive(session, json_out: bool, review: bool, data: str | None = None) -> No
                 emit_json(summary)
             fail(f"{exc}; the run is checkpointed: hwagent resume {session.run_id} "
                  f"[--llm MODEL] --out {session.run_dir.parent}")
+        except GraphRecursionError as exc:
+            session.write_interrupted(f"graph recursion limit: {exc}")
+            fail(f"the agent graph hit its recursion limit ({exc}); see {session.run_dir}")
         except KeyboardInterrupt:
             session.write_interrupted("stopped by the user")
             fail(f"stopped; continue with: hwagent resume {session.run_id} --out {session.run_dir.parent}")

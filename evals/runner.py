@@ -103,7 +103,7 @@ def run_icarus(sources: list[Source], top: str, *, flags: list[str] = ("-g2012",
             folder.mkdir(exist_ok=True)
             path = folder / f"{index}_{source.name}"
             text = tag_testbench(source.text, token) if source.role == "testbench" else source.text
-            path.write_text(text)
+            path.write_text(text, errors="replace")  # a JSON sample may hold lone surrogates
             paths.append(path)
         design = [p for p, s in zip(paths, sources) if s.role == "design"]
         raw.rejected = check_design(design) + [d for p in design for d in check_fatal(p)]

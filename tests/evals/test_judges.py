@@ -168,3 +168,8 @@ def test_every_rtllm_reference_is_mapped_to_its_testbench_name(data_dir):
     for problem in suite.problems():
         assert f"module {problem.top_module}" in problem.reference.replace("module  ", "module "), problem.id
         assert problem.top_module in instantiated_modules(problem.testbench)
+
+
+def test_sample_with_lone_surrogate_is_judged(kmap):
+    suite, problem = kmap  # json.loads can yield lone surrogates; they must not crash a scoring run
+    assert suite.judge(problem, problem.reference.replace("endmodule", "// \ud800\nendmodule")).passed

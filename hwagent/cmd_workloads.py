@@ -272,6 +272,10 @@ def print_derivation(derivation, out: Path, checks: dict[str, bool]) -> None:
                   f"{m.total_cycles:,} cycles = {m.latency_ms:.2f} ms, utilisation {100 * m.utilization:.1f}%")
     console.print(f"GEMM engine emitted: {e['rows']}x{e['cols']} output-stationary, {e['cycles']:,} cycles "
                   f"({e['vs_best']:.3f}x best)")
+    for name, phase in derivation.phases.items():
+        console.print(f"  {name}: {phase['cycles']:,} cycles = {phase['latency_ms']} ms, utilisation "
+                      f"{100 * phase['utilization']:.1f}%, {phase['memory_bound_gemms']}/{phase['gemms']} GEMMs "
+                      "memory-bound")
     table = Table(title="per-GEMM mapping (best)")
     for column in ("GEMM", "M", "N", "K", "x", "tile", "cycles", "bound", "util"):
         table.add_column(column, justify="left" if column in ("GEMM", "tile", "bound") else "right")

@@ -19,7 +19,16 @@ from pathlib import Path
 import jinja2
 
 from accelerator_baseline import golden as G
-from spec_templates.mapping import FIXED_AREA_UM2, PE_AREA_UM2, HardwareBudget, Mapping, choose_mapping, pick
+from spec_templates.mapping import (
+    FIXED_AREA_UM2,
+    PE_AREA_UM2,
+    HardwareBudget,
+    Mapping,
+    choose_mapping,
+    gemms_of,
+    map_gemm,
+    pick,
+)
 from spec_templates.spec import Clock, Latency, PPABudget, Reset, Spec, dump_spec, render_markdown
 from spec_templates.units import UNITS, Unit
 from workloads.profile import LayerProfile, ModelProfile, SectionProfile
@@ -52,12 +61,14 @@ class Derivation:
     units: list[UnitSpec] = field(default_factory=list)
     weight_bits: dict[str, float] = field(default_factory=dict)
     engine: dict = field(default_factory=dict)  # the emitted GEMM engine (output-stationary RTL template)
+    phases: dict[str, dict] = field(default_factory=dict)  # every phase on the chosen array
 
     def summary(self) -> dict:
         m = self.mapping
         return {"model": self.model, "phase": m.phase, "array": f"{m.rows}x{m.cols}", "dataflow": m.dataflow,
                 "total_cycles": m.total_cycles, "utilization": round(m.utilization, 4),
                 "latency_ms": round(m.latency_ms, 4), "alternatives": self.alternatives, "engine": self.engine,
+                "phases": self.phases,
                 "units": [{"unit": u.key, "module": u.spec.name, "params": u.params, "vectors": len(u.vectors)}
                           for u in self.units]}
 
@@ -158,6 +169,15 @@ def derive(profile: ModelProfile, budget: HardwareBudget, *, weight_bits: dict[s
     derivation = Derivation(model=profile.model, budget=budget, mapping=mapping,
                             alternatives=dict(list(alternatives.items())[:6]), constants=ctx,
                             weight_bits=weight_bits or {})
+    for phase in profile.phases:  # e.g. decode of a decoder, on the array chosen for the main phase
+        mapped = [map_gemm(g, mapping.rows, mapping.cols, mapping.dataflow, budget)
+                  for g in gemms_of(profile, phase.name, weight_bits)]
+        cycles = sum(m.cycles for m in mapped)
+        macs = sum(m.gemm.macs for m in mapped)
+        derivation.phases[phase.name] = {
+            "cycles": cycles, "latency_ms": round(cycles / (budget.clock_mhz * 1e3), 4),
+            "utilization": round(macs / (cycles * mapping.rows * mapping.cols), 4) if cycles else 0.0,
+            "memory_bound_gemms": sum(m.bound == "memory" for m in mapped), "gemms": len(mapped)}
     # The GEMM engine's RTL template (the baseline array) is output-stationary: emit the best OS shape.
     derivation.engine = {"rows": rows, "cols": cols, "dataflow": "output-stationary", "cycles": os_cycles,
                          "vs_best": round(os_cycles / mapping.total_cycles, 4)}

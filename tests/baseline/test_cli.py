@@ -1,0 +1,33 @@
+"""`hwagent baseline report`: JSON contents on the tiny configuration, and a clear error for bad input."""
+
+import json
+import subprocess
+import sys
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "hwagent.cli", "baseline", "report", *args],
+                          check=False, capture_output=True, text=True, timeout=900)
+
+
+def test_report_json_tiny():
+    ran = _run("--config", "tiny", "--json", "--no-ppa")
+    assert ran.returncode == 0, ran.stderr
+    rep = json.loads(ran.stdout)
+    block = rep["block"]
+    assert block["source"] == "simulation" and block["bit_exact"] and block["model_matches_simulation"]
+    assert block["block_over_tile_ideal"] == block["block_cycles"] / block["tile_ideal_cycles"]
+    names = [g["name"] for g in rep["gemms"]]
+    assert names[:3] == ["q", "k", "vT"] and names[-1] == "mlp2"
+    for g in rep["gemms"]:
+        assert g["source"] == "simulation" and g["tile_efficiency"] == g["tile_ideal_cycles"] / g["cycles"]
+        assert set(g) >= {"M", "N", "K", "cycles", "ideal_cycles", "tile_ideal_cycles", "utilization"}
+    assert [f["config"] for f in rep["full_size"]] == ["vit_b16", "deit_s", "bert_base"]
+    assert all(f["source"] == "model" for f in rep["full_size"])
+    assert rep["technology"].startswith("OSU018")
+
+
+def test_report_unknown_config():
+    ran = _run("--config", "nope", "--no-ppa")
+    assert ran.returncode == 2
+    assert "unknown config" in ran.stderr and "Traceback" not in ran.stderr

@@ -22,7 +22,7 @@ from langgraph.types import interrupt
 from agent import checks
 from agent.extract import extract_verilog
 from agent.feedback import candidate_feedback, render, verdict
-from agent.llm import LLMClient, Message, Request
+from agent.llm import LLMClient, LLMError, Message, Request
 from agent.problem import Problem
 from agent.trace import trace_mismatch
 
@@ -198,7 +198,8 @@ def build_graph(ctx: RunContext, checkpointer=None):
         source = max(blocks, key=len) if blocks else None
         version = len(list(ctx.run_dir.glob("self_testbench_*.py"))) + 1
         if source is None or "cocotb" not in source:
-            raise RuntimeError("the model did not write a cocotb testbench (no ```python block importing cocotb)")
+            raise LLMError("malformed", "the model wrote no cocotb testbench (no ```python block importing cocotb)",
+                           model_of(state))
         (ctx.run_dir / f"self_testbench_{version}.py").write_text(source)
         return update | {"testbench": source, "tb_feedback": ""}
 

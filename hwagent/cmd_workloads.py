@@ -224,9 +224,12 @@ def spec_cmd(
         fail(str(exc))
     if vector_rows < 2:
         fail("--vector-rows must be at least 2")
-    data = json.loads(source.read_text()) if source.is_file() else None
-    if data is None:
+    if not source.is_file():
         fail(f"no such file: {source}")
+    try:
+        data = json.loads(source.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        fail(f"{source}: not JSON ({exc})")
     if isinstance(data, dict) and "bits_map" in data:
         compressed = _load_json_model(source, CompressedModel, "compressed model")
         prof, bits = compressed.profile, weight_bits_of(compressed.bits_map)

@@ -52,5 +52,6 @@ def test_spec_from_profile_and_budget_errors(tmp_path):
     budget.write_text("pe_count: 4096\nsram_kib: 32\noffchip_bytes_per_cycle: 4\nclock_mhz: 100\narea_mm2: 1\n")
     res = runner.invoke(app, ["spec", str(prof), "--budget", str(budget)])
     assert res.exit_code == 2 and "area_mm2" in res.output
+    budget.write_text("pe_count: 16\nsram_kib: 32\noffchip_bytes_per_cycle: 4\nclock_mhz: 100\n")
     res = runner.invoke(app, ["spec", str(budget), "--budget", str(budget)])
     assert res.exit_code == 2 and "not JSON" in res.output

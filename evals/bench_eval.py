@@ -7,7 +7,6 @@ is one shell `iverilog ... && vvp -n ...` per problem from a thread pool.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 import time
@@ -16,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.score import Sample, score_samples
+from evals.score import Sample, default_jobs, score_samples
 from evals.suites import Suite
 from evals.suites.verilog_eval import IVERILOG_FLAGS
 
@@ -50,7 +49,7 @@ def _bare_one(folder: Path, task_id: str, sample: str, suite_folder: Path) -> bo
 def run_bench(suite: Suite, jobs: int | None = None, limit: int | None = None,
               progress: Callable[[str], None] | None = None) -> BenchResult:
     """Time the bare loop, then the harness, on the suite's references (a VerilogEval v2 suite)."""
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or default_jobs()
     problems = suite.problems()[:limit] if limit else suite.problems()
     folder = suite.folder
     with tempfile.TemporaryDirectory(prefix="hwagent-bench-eval-") as tmp:

@@ -118,6 +118,14 @@ def read_results(out_dir: Path) -> list[dict]:
     return rows
 
 
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def _judge_one(suite_id: str, root: str, task_id: str, completion: str, timeout_s: float | None) -> Verdict:
     suite = get_suite(suite_id, Path(root).parent)
     return suite.judge(suite.problem(task_id), completion, timeout_s)
@@ -134,7 +142,7 @@ def score_samples(suite: Suite, samples: list[Sample], out_dir: Path, jobs: int 
     todo = [s for s in samples if s.key not in done]
     skipped = len(samples) - len(todo)
     errata = suite.errata()
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or default_jobs()
     with (out_dir / RESULTS).open("a") as sink, ProcessPoolExecutor(max_workers=jobs) as pool:
         pending = {}
         queue = iter(todo)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -98,9 +98,9 @@ def refs(suite_id: SuiteOpt, data: DataOpt = None, jobs: JobsOpt = None, json_ou
                 table.add_column(column, overflow="fold")
             for row in failed:
                 erratum = errata.get(row["task_id"])
-                note = f"[yellow]erratum:[/] {erratum.reason}" if erratum else row["detail"].splitlines()[0:1]
-                table.add_row(row["task_id"], row["result"], row["reason"],
-                              note if isinstance(note, str) else "".join(note))
+                first_line = (row["detail"].splitlines() or [""])[0]
+                note = f"[yellow]erratum:[/] {erratum.reason}" if erratum else escape(first_line)
+                table.add_row(row["task_id"], row["result"], row["reason"], note)
             console.print(table)
         if stale_errata:
             console.print(f"[yellow]errata that now pass (update the errata file): {', '.join(stale_errata)}[/]")
@@ -219,11 +219,12 @@ def bench_eval(suite_id: Annotated[str, typer.Option("--suite", help="A VerilogE
                data: DataOpt = None, jobs: JobsOpt = None, json_out: JsonOpt = False) -> None:
     """Score the 156 VerilogEval v2 references with the harness vs a bare `iverilog && vvp` loop (same --jobs)."""
     from evals.bench_eval import run_bench
+    from evals.score import default_jobs
 
     if not suite_id.startswith("verilog-eval-v2:"):
         fail("bench eval runs on a VerilogEval v2 suite")
     suite = _suite(suite_id, data)
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or default_jobs()
     with console.status("timing", spinner="dots") if not json_out else nullcontext() as status:
         result = run_bench(suite, jobs=jobs, progress=(lambda msg: status.update(msg)) if not json_out else None)
     figures = {"suite": suite.id, "problems": result.problems, "jobs": result.jobs, "bare_s": round(result.bare_s, 3),

@@ -13,7 +13,8 @@ from evals.suites import SUITE_IDS, get_suite
 
 
 @pytest.mark.needs_data
-@pytest.mark.parametrize("suite_id", SUITE_IDS)
+@pytest.mark.parametrize("suite_id", [pytest.param(s, marks=pytest.mark.slow) if s == "mfm-accel" else s
+                                      for s in SUITE_IDS])  # mfm-accel: cocotb runs, over a minute
 def test_references_pass_except_errata(suite_id, data_dir, tmp_path):
     suite = get_suite(suite_id, data_dir)
     problems = suite.problems()

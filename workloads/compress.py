@@ -24,6 +24,7 @@ from workloads.profile import ModelProfile, profile_model, trace
 
 BIT_CHOICES = (8, 6, 4)
 ACT_BITS = 8
+FULL_PROXY_PARAMS = 200_000_000  # larger stacks default to a 4-layer accuracy proxy (CPU time)
 
 
 # --- quantisation primitives ------------------------------------------------------------------------
@@ -449,7 +450,9 @@ def compress(profile: ModelProfile, bits_budget: float = 6.0, memory_budget_byte
 
     proxies_pruned, proxies = [], []
     for stack in stacks_of(cfg):
-        depth = min(stack.layers, proxy_depth or stack.layers)
+        stack_params = sum(p.numel() for p in instances[stack.name][0].parameters()) * stack.layers
+        default_depth = stack.layers if stack_params <= FULL_PROXY_PARAMS else min(stack.layers, 4)
+        depth = min(stack.layers, proxy_depth or default_depth)
         progress(f"{stack.name}: whole-stack accuracy proxy over {depth} layers")
         x = held_out[stack.name]
         ref = run_stack(instances[stack.name], x, depth)

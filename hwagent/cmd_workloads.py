@@ -132,7 +132,8 @@ def compress_cmd(
         help="GMAC budget per inference: pick the token-budget knee under it and apply it.")] = None,
     no_sweep: Annotated[bool, typer.Option("--no-sweep", help="Skip the token-budget sweep.")] = False,
     calib_tokens: Annotated[int, typer.Option(help="Tokens per calibration forward.")] = 64,
-    proxy_depth: Annotated[int | None, typer.Option(help="Layers per stack in the accuracy proxy.")] = None,
+    proxy_depth: Annotated[int | None, typer.Option(
+        help="Layers per stack in the accuracy proxy (default: all; 4 for stacks above 200M parameters).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write compressed.json here.")] = None,
     json_out: JsonOpt = False,
 ) -> None:

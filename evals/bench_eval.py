@@ -46,25 +46,31 @@ def _bare_one(folder: Path, task_id: str, sample: str, suite_folder: Path) -> bo
     return "Mismatches: 0 in" in done.stdout
 
 
-def run_bench(suite: Suite, jobs: int | None = None, limit: int | None = None,
+def run_bench(suite: Suite, jobs: int | None = None, limit: int | None = None, repeat: int = 1,
               progress: Callable[[str], None] | None = None) -> BenchResult:
-    """Time the bare loop, then the harness, on the suite's references (a VerilogEval v2 suite)."""
+    """Time the bare loop and the harness on the suite's references (a VerilogEval v2 suite), alternately
+    `repeat` times; the best time of each is reported, as timeit does."""
     jobs = jobs or default_jobs()
     problems = suite.problems()[:limit] if limit else suite.problems()
-    folder = suite.folder
-    with tempfile.TemporaryDirectory(prefix="hwagent-bench-eval-") as tmp:
-        bare_dir = Path(tmp) / "bare"
-        bare_dir.mkdir()
-        if progress:
-            progress(f"bare iverilog && vvp loop, {len(problems)} problems, {jobs} jobs")
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            bare = list(pool.map(lambda p: _bare_one(bare_dir, p.id, p.reference, folder), problems))
-        bare_s = time.perf_counter() - start
-        if progress:
-            progress(f"hwagent harness (score_samples), {len(problems)} problems, {jobs} jobs")
-        samples = [Sample(p.id, p.reference, 0) for p in problems]
-        start = time.perf_counter()
-        rows, _ = score_samples(suite, samples, Path(tmp) / "harness", jobs=jobs)
-        harness_s = time.perf_counter() - start
-    return BenchResult(len(problems), jobs, bare_s, harness_s, sum(bare), sum(r["passed"] for r in rows))
+    bare_times, harness_times, bare, rows = [], [], [], []
+    for round_number in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="hwagent-bench-eval-") as tmp:
+            bare_dir = Path(tmp) / "bare"
+            bare_dir.mkdir()
+            if progress:
+                progress(f"round {round_number + 1}/{repeat}: bare iverilog && vvp loop, {len(problems)} problems, "
+                         f"{jobs} jobs")
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                bare = list(pool.map(_bare_one, [bare_dir] * len(problems), [p.id for p in problems],
+                                     [p.reference for p in problems], [suite.folder] * len(problems)))
+            bare_times.append(time.perf_counter() - start)
+            if progress:
+                progress(f"round {round_number + 1}/{repeat}: hwagent harness (score_samples), {len(problems)} "
+                         f"problems, {jobs} jobs")
+            samples = [Sample(p.id, p.reference, 0) for p in problems]
+            start = time.perf_counter()
+            rows, _ = score_samples(suite, samples, Path(tmp) / "harness", jobs=jobs)
+            harness_times.append(time.perf_counter() - start)
+    return BenchResult(len(problems), jobs, min(bare_times), min(harness_times), sum(bare),
+                       sum(r["passed"] for r in rows))

@@ -216,7 +216,9 @@ def fetch(suite_id: Annotated[str, typer.Argument(help="Suite id (or family: ver
 
 
 def bench_eval(suite_id: Annotated[str, typer.Option("--suite", help="A VerilogEval v2 suite.")] = "verilog-eval-v2:spec-to-rtl",
-               data: DataOpt = None, jobs: JobsOpt = None, json_out: JsonOpt = False) -> None:
+               data: DataOpt = None, jobs: JobsOpt = None,
+               repeat: Annotated[int, typer.Option(min=1, help="Alternate rounds; the best of each is shown.")] = 1,
+               json_out: JsonOpt = False) -> None:
     """Score the 156 VerilogEval v2 references with the harness vs a bare `iverilog && vvp` loop (same --jobs)."""
     from evals.bench_eval import run_bench
     from evals.score import default_jobs
@@ -226,8 +228,8 @@ def bench_eval(suite_id: Annotated[str, typer.Option("--suite", help="A VerilogE
     suite = _suite(suite_id, data)
     jobs = jobs or default_jobs()
     with console.status("timing", spinner="dots") if not json_out else nullcontext() as status:
-        result = run_bench(suite, jobs=jobs, progress=(lambda msg: status.update(msg)) if not json_out else None)
-    figures = {"suite": suite.id, "problems": result.problems, "jobs": result.jobs, "bare_s": round(result.bare_s, 3),
+        result = run_bench(suite, jobs=jobs, repeat=repeat, progress=(lambda msg: status.update(msg)) if not json_out else None)
+    figures = {"suite": suite.id, "problems": result.problems, "jobs": result.jobs, "repeat": repeat, "bare_s": round(result.bare_s, 3),
                "harness_s": round(result.harness_s, 3), "ratio": round(result.ratio, 3), "target_ratio": 1.25,
                "bare_passed": result.bare_passed, "harness_passed": result.harness_passed}
     if json_out:

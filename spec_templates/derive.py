@@ -245,8 +245,6 @@ BLOCK_TOP_NOTES = {
 
 def _block_top(profile: ModelProfile, ctx: dict, rows: int, cols: int, clock: float) -> UnitSpec:
     """Spec of the whole-block scheduler (the baseline's qblock_top) for the workload's main block."""
-    from accelerator_baseline.cycle_model import estimate_block
-    from spec_templates.units import RTL_DIR, rtl_header
 
     block = _main_block(profile)
     layers = {layer.name: layer for layer in block.layers}
@@ -264,28 +262,42 @@ def _block_top(profile: ModelProfile, ctx: dict, rows: int, cols: int, clock: fl
         cfg.check_rtl()
     except ValueError as exc:
         notes.append(f" The baseline RTL cannot run this shape as is: {exc}.")
-    if layers.get("norm1") is not None and profile.config.model_dump()[block.stack or "text"]["norm_position"] == "pre":
+    stack_cfg = profile.config.model_dump()[block.stack or "text"]
+    if stack_cfg["norm_position"] == "pre":
         notes.append(" The workload is a pre-LN block; the baseline scheduler implements the post-LN order.")
     if ctx["norm"] == "rmsnorm" or not ctx["has_gelu"]:
         notes.append(" The workload uses RMSNorm / SwiGLU, which the baseline block does not implement.")
+    spec = block_top_spec(cfg, profile.model, clock, "".join(notes), f"hwagent spec: {profile.model}, unit block_top")
+    return UnitSpec(key="block_top", unit=None, params=rtl_values(cfg), spec=spec, vectors=[], testbench="",
+                    role="qblock_top")
+
+
+def rtl_values(cfg: G.BlockConfig) -> dict[str, int]:
+    return {"R": cfg.array_rows, "L": cfg.tokens, "D": cfg.d_model, "H": cfg.heads, "DFF": cfg.d_ff}
+
+
+def block_top_spec(cfg: G.BlockConfig, workload: str, clock: float | None, note: str = "", source: str = "") -> Spec:
+    """Spec of the baseline's whole-block top (qblock_top) for one block shape, with the cycle-model estimate."""
+    from accelerator_baseline.cycle_model import estimate_block
+    from spec_templates.units import RTL_DIR, rtl_header
+
     est = estimate_block(cfg) if cfg.d_model % cfg.heads == 0 else None
     params, ports = rtl_header("qblock_top", RTL_DIR / "qblock_top.v")
-    values = {"R": side, "L": tokens, "D": d, "H": heads, "DFF": dff}
+    values = rtl_values(cfg)
     description = BLOCK_TOP_BEHAVIOUR.format(
-        workload=profile.model, tokens=tokens, rows=side, d=d, heads=heads, dff=dff,
+        workload=workload, tokens=cfg.tokens, rows=cfg.array_rows, d=cfg.d_model, heads=cfg.heads, dff=cfg.d_ff,
         cycles=est.block_cycles if est else "n/a", util=est.utilization if est else 0.0,
-        over=est.block_over_tile_ideal if est else 0.0, note="".join(notes))
-    spec = Spec(name="qblock_top", title="Transformer block top (scheduler, array, requantiser, vector unit)",
+        over=est.block_over_tile_ideal if est else 0.0, note=note)
+    return Spec(name="qblock_top", title="Transformer block top (scheduler, array, requantiser, vector unit)",
                 description=description,
                 parameters=[p.model_copy(update={"default": values.get(p.name, p.default),
                                                   "description": BLOCK_TOP_NOTES.get(p.name, "")}) for p in params],
-                ports=[p.model_copy(update={"description": BLOCK_TOP_NOTES.get(p.name, "")}) for p in ports], clock=Clock(name="clk"), reset=Reset(name="rst", active_low=False),
+                ports=[p.model_copy(update={"description": BLOCK_TOP_NOTES.get(p.name, "")}) for p in ports],
+                clock=Clock(name="clk"), reset=Reset(name="rst", active_low=False),
                 latency=Latency(kind="handshake", initiation_interval=1,
                                 description=f"start over CTRL, then busy until done; about "
                                             f"{est.block_cycles if est else 'n/a'} cycles per block."),
-                ppa=PPABudget(clock_mhz=clock), source=f"hwagent spec: {profile.model}, unit block_top")
-    return UnitSpec(key="block_top", unit=None, params=values, spec=spec, vectors=[], testbench="",
-                    role="qblock_top")
+                ppa=PPABudget(clock_mhz=clock) if clock else None, source=source)
 
 
 def write_specs(derivation: Derivation, out_dir: str | Path) -> list[Path]:

@@ -5,7 +5,8 @@ contract), golden vectors computed with the shared golden model (accelerator_bas
 testbench; the reference solution is the expert baseline module (accelerator_baseline/rtl) or, for the
 small kernels the baseline only has inside its vector unit (i-exp, isqrt, reciprocal, streaming i-GELU),
 a standalone module from spec_templates/rtl with the same arithmetic. Tasks go from a one-lane requantiser
-to an 8x8 systolic array and the softmax / LayerNorm row operations.
+to an 8x8 systolic array, the softmax / LayerNorm row operations and a whole encoder block (qblock_top on
+the golden model's `tiny` config, judged by the baseline's own block test against the golden model).
 
 A sample is a complete Verilog/SystemVerilog implementation (all modules it needs, including submodules).
 Verdict: the cocotb testbench passes on Icarus (every golden output beat matches, in order and lane by
@@ -30,7 +31,10 @@ from spec_templates.spec import Spec, render_markdown
 from spec_templates.units import UNITS
 
 SUITE_ID = "mfm-accel"
+BLOCK_TOP = "qblock_top"  # the whole-block task: the baseline's own cocotb block test is the testbench
+BLOCK_CONFIG = "tiny"  # accelerator_baseline.golden.CONFIGS entry it runs
 TIMEOUT_S = 120.0
+BLOCK_TIMEOUT_S = 600.0
 PPA_FILE = "mfm_accel_ppa.json"
 
 MFM_CLASSES = {
@@ -75,6 +79,7 @@ TASKS: tuple[Task, ...] = (
     Task("softmax_row_4lane", "softmax", (("LANES", 4),), (("count", 16),), size="large"),
     Task("layernorm_row_2lane", "layernorm", (("LANES", 2),), (("count", 8),), size="large"),
     Task("layernorm_row_4lane", "layernorm", (("LANES", 4),), (("count", 16),), size="large"),
+    Task("block_tiny", BLOCK_TOP, (), size="whole block"),
 )
 
 
@@ -90,10 +95,32 @@ class BuiltTask:
 @functools.cache
 def build_task(task_id: str) -> BuiltTask:
     task = next(t for t in TASKS if t.id == task_id)
+    if task.unit == BLOCK_TOP:
+        return _build_block_task(task)
     unit = UNITS[task.unit]
     spec, vectors, testbench = unit.build(task.parameters, dict(task.ctx), seed=sum(map(ord, task.id)),
                                           source=f"mfm-accel/{task.id}")
     return BuiltTask(task, spec, vectors, testbench, tuple(unit.paths()))
+
+
+def _build_block_task(task: Task) -> BuiltTask:
+    """qblock_top on the `tiny` config: the spec from spec_templates, the baseline's whole-block cocotb test
+    (golden outputs computed by accelerator_baseline.golden at run time) as testbench."""
+    from accelerator_baseline import sim
+    from accelerator_baseline.golden import CONFIGS
+    from spec_templates.derive import block_top_spec
+
+    cfg = CONFIGS[BLOCK_CONFIG]
+    spec = block_top_spec(cfg, f"golden config {BLOCK_CONFIG!r}", None, source=f"mfm-accel/{task.id}")
+    testbench = (sim.tb_dir() / "tb_qblock.py").read_text()
+    return BuiltTask(task, spec, [], testbench, tuple(sim.rtl_files()))
+
+
+def block_parameters(task: Task) -> dict[str, int]:
+    from accelerator_baseline.golden import CONFIGS
+    from spec_templates.derive import rtl_values
+
+    return rtl_values(CONFIGS[BLOCK_CONFIG]) if task.unit == BLOCK_TOP else task.parameters
 
 
 def reference_ppa() -> dict[str, dict]:
@@ -134,16 +161,22 @@ class MFMAccel(Suite):
             design.write_text(sample)
             (folder / "tb.py").write_text(built.testbench)
             (folder / "vectors.json").write_text(json.dumps(built.vectors))
+            env = {"HWAGENT_VECTORS": str(folder / "vectors.json")}
+            timeout = timeout_s or self.default_timeout_s
+            if built.task.unit == BLOCK_TOP:
+                env |= {"HWAGENT_QB_CONFIG": BLOCK_CONFIG, "HWAGENT_QB_SEED": "0",
+                        "HWAGENT_QB_OUT": str(folder / "measurements.json")}
+                timeout = timeout_s or BLOCK_TIMEOUT_S
             result = simulate_cocotb([design], folder / "tb.py", problem.top_module,
-                                     parameters=built.task.parameters, timeout_s=timeout_s or self.default_timeout_s,
-                                     extra_env={"HWAGENT_VECTORS": str(folder / "vectors.json")}, keep="never")
+                                     parameters=block_parameters(built.task), timeout_s=timeout, extra_env=env,
+                                     keep="never")
         mismatch_lines = [line.split("MISMATCH ", 1)[1] for line in result.log_excerpt.splitlines()
                           if "MISMATCH " in line][:8]
         detail = "\n".join(mismatch_lines) or "\n".join(
             [f"{d.position()}: {d.message}" for d in result.diagnostics][:8]) or result.log_excerpt[-800:]
         return Verdict(problem.id, result.passed, "passed" if result.passed else f"failed: {result.summary()}",
                        result.reason, "" if result.passed else detail, mismatches=len(mismatch_lines) or None,
-                       samples=sum(1 for row in built.vectors if not _is_input(row, built.spec)),
+                       samples=sum(1 for row in built.vectors if not _is_input(row, built.spec)) or None,
                        wall_s=time.monotonic() - start)
 
 
@@ -167,14 +200,14 @@ def measure_ppa(task_ids: list[str] | None = None) -> tuple[dict[str, dict], dic
         with tempfile.TemporaryDirectory(prefix="hwagent-mfm-ppa-") as tmp:
             top = Path(tmp) / f"{task.id}.v"
             top.write_text(specialise("".join(path.read_text() for path in built.reference_files),
-                                      built.spec.name, task.parameters))
+                                      built.spec.name, block_parameters(task)))
             try:
                 report = synthesize([top], built.spec.name, clock_mhz=clock)
             except SynthesisError as exc:
                 out.pop(task.id, None)
                 failures[task.id] = str(exc).splitlines()[0]
                 continue
-        out[task.id] = {"module": built.spec.name, "parameters": task.parameters, "clock_mhz": clock,
+        out[task.id] = {"module": built.spec.name, "parameters": block_parameters(task), "clock_mhz": clock,
                         "area_um2": report.area_um2, "cells": report.cells, "flops": report.flops,
                         "fmax_mhz": report.fmax_mhz, "power_mw": report.power_mw, "missing": report.missing}
         path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")

@@ -20,7 +20,9 @@ def test_suite_is_registered_and_self_contained(tmp_path, monkeypatch):
     assert gemm.interface.startswith("module systolic_array") and "parameter R = 8" in gemm.interface
     assert "## Interface" in gemm.prompt and "module pe" in gemm.reference
     for task in TASKS:
-        assert build_task(task.id).vectors, task.id
+        assert build_task(task.id).vectors or task.unit == "qblock_top", task.id
+    block = suite.problem("block_tiny")
+    assert "module vector_unit" in block.reference and "HWAGENT_QB_CONFIG" in block.testbench
 
 
 def test_references_pass_and_bugs_fail(tmp_path):

@@ -12,6 +12,9 @@
 // Streaming i-GELU (independent of the row FSM, 2-cycle latency, used in the GEMM output pipeline):
 //   q = sat16(x >>> pre_shift); a = min(|q|, q_b) - q_b; y = q (sgn(q) (q_c - a^2) + q_c); bypass if !gelu_en.
 // Bit-exact with accelerator_baseline/golden.py (softmax_int, layernorm_int, gelu_int).
+// Constant inputs are as wide as their registers; the datapath uses only the bits the golden model's
+// constant builders can produce (bounds in golden.py), hence the unused-signal waiver on the ports.
+/* verilator lint_off UNUSEDSIGNAL */
 module vector_unit #(
     parameter LANES = 16
 ) (
@@ -45,8 +48,10 @@ module vector_unit #(
     input  wire [LANES*34-1:0]  gelu_in,
     output wire [LANES*40-1:0]  gelu_out
 );
+    /* verilator lint_on UNUSEDSIGNAL */
     localparam S_IDLE = 4'd0, S_SM_MAX = 4'd1, S_SM_EXP = 4'd2, S_SM_RECIP = 4'd3, S_SM_NORM = 4'd4,
-               S_LN_STATS = 4'd5, S_LN_VAR = 4'd6, S_LN_ISQRT = 4'd7, S_LN_RECIP = 4'd8, S_LN_NORM = 4'd9;
+               S_LN_STATS = 4'd5, S_LN_VARA = 4'd6, S_LN_ISQRT = 4'd7, S_LN_RECIP = 4'd8, S_LN_NORM = 4'd9,
+               S_LN_VARB = 4'd10;
 
     reg  [3:0]  state;
     reg  [15:0] j;
@@ -99,8 +104,14 @@ module vector_unit #(
                     end else iter <= iter - 6'd1;
                 end
                 S_SM_NORM, S_LN_NORM: if (pass_done) begin state <= S_IDLE; done <= 1'b1; end
-                S_LN_STATS: if (pass_done) state <= S_LN_VAR;
-                S_LN_VAR: begin state <= S_LN_ISQRT; iter <= 6'd26; iter_init <= 1'b1; end
+                S_LN_STATS: if (pass_done) begin state <= S_LN_VARA; iter <= 6'd16; iter_init <= 1'b1; end
+                S_LN_VARA, S_LN_VARB: if (!iter_init) begin
+                    if (iter == 6'd0) begin
+                        state <= (state == S_LN_VARA) ? S_LN_VARB : S_LN_ISQRT;
+                        iter <= (state == S_LN_VARA) ? 6'd32 : 6'd26;
+                        iter_init <= 1'b1;
+                    end else iter <= iter - 6'd1;
+                end
                 S_LN_ISQRT: if (!iter_init) begin
                     if (iter == 6'd0) begin state <= S_LN_RECIP; iter <= 6'd32; iter_init <= 1'b1; end
                     else iter <= iter - 6'd1;
@@ -140,22 +151,24 @@ module vector_unit #(
             reg         [31:0] row_sum;
             reg  signed [31:0] s1;
             reg         [47:0] s2;
-            reg         [51:0] var_n;
+            reg         [53:0] var_n;    // n S2 - S1^2 by shift-and-add (mod 2^54; the result is < 2^52)
+            reg         [53:0] mop;      // shifted multiplicand
+            reg         [31:0] mbits;    // remaining multiplier bits, LSB first
             reg         [51:0] vsh;
             reg         [27:0] sq_rem;   // remainder <= 2 root < 2^27
             reg         [25:0] root;
             reg         [32:0] rem;
             reg         [31:0] quo;
             // softmax pipeline
-            reg         [15:0] xc2, xc3;
+            reg         [13:0] xc2, xc3;     // x <= 30 q_ln2 < 2^14
             reg         [4:0]  z3, z4;
-            reg         [15:0] r4;
-            reg         [34:0] e5;
+            reg         [13:0] r4;           // r < q_ln2 < 2^9
+            reg         [21:0] e5;           // e <= q_b^2 + q_c < 2^21
             // LayerNorm pipeline
             reg  signed [33:0] a2;
             reg  signed [59:0] t3;
-            reg  signed [27:0] n4;
-            reg  signed [43:0] u5;
+            reg  signed [23:0] n4;           // |norm15| < 2^22
+            reg  signed [39:0] u5;
             reg         [7:0]  out6;
 
             // stage 1 -> 2: subtract max, pre-shift, clamp (softmax); n x - S1 (LayerNorm)
@@ -164,27 +177,27 @@ module vector_unit #(
             wire signed [33:0] negd = -{dsh[32], dsh};
             wire               clamp = negd > $signed({18'd0, sm_xmax});
             // stage 2 -> 3: z = floor(x / q_ln2) by multiplication
-            wire        [39:0] zprod = xc2 * sm_zmul;
+            wire        [35:0] zprod = xc2 * sm_zmul[21:0];
             // stage 3 -> 4: r = x - z q_ln2
-            wire        [20:0] zq = z3 * sm_qln2;
+            wire        [13:0] zq = z3 * sm_qln2[8:0];
             // stage 4 -> 5: e = ((q_b - r)^2 + q_c) >> z
-            wire signed [16:0] diff = $signed({1'b0, sm_qb}) - $signed({1'b0, r4});
-            wire signed [33:0] sq = diff * diff;
-            wire        [34:0] e0 = {1'b0, sq} + {3'd0, sm_qc};
+            wire        [9:0]  diff = sm_qb[9:0] - r4[9:0];     // in [1, q_b], q_b < 2^10
+            wire        [19:0] sq = diff * diff;
+            wire        [21:0] e0 = {2'd0, sq} + sm_qc[21:0];
             // stage 5 -> 6: p = min((e factor + 2^23) >> 24, 127)
-            wire        [53:0] pprod = e5[21:0] * quo;
-            wire        [53:0] pr = (pprod + 54'd8388608) >> 24;
+            // one multiplier by the reciprocal, shared: e * factor (softmax pass 3), (n x - S1) * inv (LayerNorm)
+            wire signed [27:0] mul_a = (state == S_SM_NORM) ? {6'd0, e5} : a2[27:0];
+            wire signed [60:0] rprod = mul_a * $signed({1'b0, quo});
+            wire        [60:0] pr = (rprod + 61'sd8388608) >>> 24;
             // LayerNorm stage 2 -> 3 ... 5 -> 6
-            wire signed [27:0] a28 = a2[27:0];
-            wire signed [59:0] tprod = a28 * $signed({1'b0, quo});
-            wire signed [59:0] t2 = (t3 + 60'sd32768) >>> 16;  // |norm15| < 2^21: low 28 bits kept
-            wire signed [43:0] uprod = n4 * gq4;
+            wire signed [59:0] t2 = (t3 + 60'sd32768) >>> 16;  // |norm15| < 2^22: low 24 bits kept
+            wire signed [39:0] uprod = n4 * gq4;
+            wire signed [43:0] u5x = {{4{u5[39]}}, u5};
             wire signed [43:0] lrnd = $signed({{43{1'b0}}, 1'b1} << (ln_shift - 6'd1));
-            wire signed [43:0] ulr = (u5 + lrnd) >>> ln_shift;
+            wire signed [43:0] ulr = (u5x + lrnd) >>> ln_shift;
             wire signed [44:0] ly = {ulr[43], ulr} + {{29{bq5[15]}}, bq5};
             wire signed [33:0] s1x = {{2{s1[31]}}, s1};
-            wire signed [63:0] s1sq = s1 * s1;
-            wire        [63:0] s2n = {16'd0, s2} * {48'd0, count};
+            wire        [31:0] s1abs = s1[31] ? -s1 : s1;
             // divider step (num = 2^31) and isqrt step
             wire        [32:0] rem_sh = {rem[31:0], (div_bit == 5'd31)};
             wire        [31:0] divisor = (state == S_SM_RECIP) ? row_sum : ((root == 26'd0) ? 32'd1 : {6'd0, root});
@@ -201,23 +214,34 @@ module vector_unit #(
                     s2 <= (first1 ? 48'd0 : s2) + {16'd0, xsq};
                 end
                 // exp / normalise pipeline
-                xc2 <= clamp ? sm_xmax : negd[15:0];
-                a2 <= $signed({1'b0, count}) * x16 - s1x;
+                xc2 <= clamp ? sm_xmax[13:0] : negd[13:0];
+                a2 <= $signed({1'b0, count[10:0]}) * x16 - s1x;   // n <= 1024
                 xc3 <= xc2;
                 z3 <= zprod[28:24];
-                t3 <= tprod;
+                t3 <= rprod[59:0];
                 z4 <= z3;
-                r4 <= xc3 - zq[15:0];
-                n4 <= t2[27:0];
+                r4 <= xc3 - zq;
+                n4 <= t2[23:0];
                 e5 <= e0 >> z4;
                 u5 <= uprod;
-                if (pv[5] && state == S_SM_EXP) row_sum <= (first5 ? 32'd0 : row_sum) + e5[31:0];
-                if (state == S_SM_NORM) out6 <= (pr > 54'd127) ? 8'd127 : pr[7:0];
+                if (pv[5] && state == S_SM_EXP) row_sum <= (first5 ? 32'd0 : row_sum) + {10'd0, e5};
+                if (state == S_SM_NORM) out6 <= (pr > 61'd127) ? 8'd127 : pr[7:0];
                 else out6 <= (ly > 45'sd127) ? 8'd127 : (ly < -45'sd128) ? 8'h80 : ly[7:0];
                 // variance, square root, reciprocal
-                if (state == S_LN_VAR) var_n <= s2n[51:0] - s1sq[51:0];
+                if (iter_init && state == S_LN_VARA) begin
+                    var_n <= 54'd0;
+                    mop <= {6'd0, s2};
+                    mbits <= {16'd0, count};
+                end else if (iter_init && state == S_LN_VARB) begin
+                    mop <= {22'd0, s1abs};
+                    mbits <= s1abs;
+                end else if ((state == S_LN_VARA || state == S_LN_VARB) && iter != 6'd0) begin
+                    if (mbits[0]) var_n <= (state == S_LN_VARA) ? var_n + mop : var_n - mop;
+                    mop <= mop << 1;
+                    mbits <= mbits >> 1;
+                end
                 if (iter_init && state == S_LN_ISQRT) begin
-                    vsh <= var_n;
+                    vsh <= var_n[51:0];
                     sq_rem <= 28'd0;
                     root <= 26'd0;
                 end else if (state == S_LN_ISQRT && iter != 6'd0) begin
@@ -242,24 +266,22 @@ module vector_unit #(
             wire signed [16:0] gabs = gq[15] ? -{gq[15], gq} : {gq[15], gq};
             wire signed [16:0] gqb = $signed({1'b0, gelu_qb});
             reg                gen1;
-            reg  signed [16:0] ga1;
+            reg  signed [10:0] ga1;          // min(|q|, q_b) - q_b in [-q_b, 0], q_b < 2^9
             reg  signed [15:0] gq1;
             reg  signed [33:0] gx1;
             reg  signed [39:0] gy;
-            wire signed [33:0] ga2 = ga1 * ga1;
-            wire signed [33:0] gqc = $signed({2'b0, gelu_qc});
-            wire signed [33:0] gmag = gqc - ga2;
-            wire signed [33:0] gerf = gq1[15] ? -gmag : ((gq1 == 16'sd0) ? 34'sd0 : gmag);
-            wire signed [39:0] gerf40 = {{6{gerf[33]}}, gerf};
-            wire signed [39:0] gqc40 = {{6{gqc[33]}}, gqc};
-            wire signed [39:0] gsum = gerf40 + gqc40;
-            wire signed [39:0] gprod = gq1 * gsum;
+            wire signed [21:0] ga2 = ga1 * ga1;
+            wire signed [21:0] gqc = $signed({2'b0, gelu_qc[19:0]});   // q_c < 2^19
+            wire signed [21:0] gmag = gqc - ga2;
+            wire signed [21:0] gerf = gq1[15] ? -gmag : ((gq1 == 16'sd0) ? 22'sd0 : gmag);
+            wire signed [21:0] gsum = gerf + gqc;                       // in [0, 2 q_c]
+            wire signed [37:0] gprod = gq1 * gsum;
             always @(posedge clk) begin
                 gen1 <= gelu_en;
-                ga1 <= ((gabs < gqb) ? gabs : gqb) - gqb;
+                ga1 <= ((gabs < gqb) ? gabs[10:0] : gqb[10:0]) - gqb[10:0];
                 gq1 <= gq;
                 gx1 <= gx;
-                gy <= gen1 ? gprod : {{6{gx1[33]}}, gx1};
+                gy <= gen1 ? {{2{gprod[37]}}, gprod} : {{6{gx1[33]}}, gx1};
             end
             assign gelu_out[l*40 +: 40] = gy;
         end

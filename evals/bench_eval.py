@@ -2,7 +2,7 @@
 
 Both run at the same parallelism in the same process run. The harness time is a full `score_samples` run
 (worker processes, safety checks, token-tagged testbenches, sandboxed runs, fsync'd results); the baseline
-is one shell `iverilog ... && vvp -n ...` per problem from a thread pool.
+is `iverilog ...` then `vvp -n ...` per problem (plain subprocesses, no shell) from a thread pool.
 """
 
 from __future__ import annotations
@@ -35,15 +35,18 @@ class BenchResult:
 
 
 def _bare_one(folder: Path, task_id: str, sample: str, suite_folder: Path) -> bool:
+    """`iverilog ... && vvp -n ...` for one problem, nothing else (no shell, no sandbox)."""
     work = folder / task_id
     work.mkdir()
     sample_file = work / "sample.sv"
     sample_file.write_text(sample)
-    flags = " ".join(IVERILOG_FLAGS)
-    cmd = (f"iverilog {flags} -s tb -o sim {sample_file} {suite_folder / (task_id + '_test.sv')} "
-           f"{suite_folder / (task_id + '_ref.sv')} && timeout 30 vvp -n sim")
-    done = subprocess.run(cmd, check=False, shell=True, cwd=work, capture_output=True, text=True)
-    return "Mismatches: 0 in" in done.stdout
+    compiled = subprocess.run(["iverilog", *IVERILOG_FLAGS, "-s", "tb", "-o", "sim", str(sample_file),
+                               str(suite_folder / f"{task_id}_test.sv"), str(suite_folder / f"{task_id}_ref.sv")],
+                              cwd=work, capture_output=True, text=True, check=False)
+    if compiled.returncode != 0:
+        return False
+    ran = subprocess.run(["vvp", "-n", "sim"], cwd=work, capture_output=True, text=True, timeout=30, check=False)
+    return "Mismatches: 0 in" in ran.stdout
 
 
 def run_bench(suite: Suite, jobs: int | None = None, limit: int | None = None, repeat: int = 1,

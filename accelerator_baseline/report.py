@@ -156,6 +156,9 @@ def build_report(config: str = "vit_tiny", simulate: bool = True, with_ppa: bool
                                                   "model": estimate_block(G.CONFIGS[name]).block_cycles,
                                                   "bit_exact": m["bit_exact"]})
     report["full_size"] = [block_summary(G.CONFIGS[n], None) for n in FULL_SIZE]
+    if progress:
+        progress("quantisation error of the integer block vs float64")
+    report["quantisation_error"] = G.quant_error_report(cfg, seed=seed, n_calib=4, n_eval=2)
     if with_ppa:
         report["ppa"] = ppa_section(cfg.array_rows, progress)
         top = next((v for k, v in report["ppa"].items() if k.startswith("qblock_top")), None)

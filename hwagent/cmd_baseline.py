@@ -66,6 +66,10 @@ def _print(rep: dict) -> None:
         console.print(f"bit-exact vs golden model: {b['bit_exact']} ({b['outputs_checked']} outputs, seed {b['seed']})")
     elif b.get("simulation_failed"):
         console.print(f"[red]simulation failed: {b['simulation_failed']}[/]")
+    q = rep.get("quantisation_error")
+    if q:
+        console.print("integer vs float64 block output (held-out inputs): " + ", ".join(
+            f"{kind} cosine {q[kind]['cosine']:.5f} mse {q[kind]['mse']:.5f}" for kind in ("random", "calibration")))
     t = Table(title=f"GEMMs ({'simulated' if b['source'] == 'simulation' else 'analytic model'})")
     for col in ("GEMM", "M", "N", "K", "cycles", "ideal", "tile ideal", "utilization", "tile eff."):
         t.add_column(col, justify="right")

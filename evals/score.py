@@ -143,37 +143,41 @@ def score_samples(suite: Suite, samples: list[Sample], out_dir: Path, jobs: int 
     skipped = len(samples) - len(todo)
     errata = suite.errata()
     jobs = jobs or default_jobs()
-    with (out_dir / RESULTS).open("a") as sink, ProcessPoolExecutor(max_workers=jobs) as pool:
-        pending = {}
-        queue = iter(todo)
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        with (out_dir / RESULTS).open("a") as sink:
+            pending = {}
+            queue = iter(todo)
 
-        def submit(count: int) -> None:
-            for sample in queue:
-                future = pool.submit(_judge_one, suite.id, str(suite.root), sample.task_id, sample.completion,
-                                     timeout_s)
-                pending[future] = sample
-                count -= 1
-                if count <= 0:
-                    return
+            def submit(count: int) -> None:
+                for sample in queue:
+                    future = pool.submit(_judge_one, suite.id, str(suite.root), sample.task_id, sample.completion,
+                                         timeout_s)
+                    pending[future] = sample
+                    count -= 1
+                    if count <= 0:
+                        return
 
-        submit(jobs * 2)
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                sample = pending.pop(future)
-                verdict: Verdict = future.result()
-                row = {"task_id": sample.task_id, "completion_id": sample.completion_id, "key": sample.key,
-                       "completion": sample.completion, "passed": verdict.passed, "result": verdict.result,
-                       "reason": verdict.reason, "detail": verdict.detail, "mismatches": verdict.mismatches,
-                       "tb_samples": verdict.samples, "erratum": sample.task_id in errata,
-                       "wall_s": round(verdict.wall_s, 4)}
-                sink.write(json.dumps(row) + "\n")
-                sink.flush()
-                os.fsync(sink.fileno())
-                rows.append(row)
-                if on_result:
-                    on_result(row)
-            submit(len(finished))
+            submit(jobs * 2)
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    sample = pending.pop(future)
+                    verdict: Verdict = future.result()
+                    row = {"task_id": sample.task_id, "completion_id": sample.completion_id, "key": sample.key,
+                           "completion": sample.completion, "passed": verdict.passed, "result": verdict.result,
+                           "reason": verdict.reason, "detail": verdict.detail, "mismatches": verdict.mismatches,
+                           "tb_samples": verdict.samples, "erratum": sample.task_id in errata,
+                           "wall_s": round(verdict.wall_s, 4)}
+                    sink.write(json.dumps(row) + "\n")
+                    sink.flush()
+                    os.fsync(sink.fileno())
+                    rows.append(row)
+                    if on_result:
+                        on_result(row)
+                submit(len(finished))
+    finally:  # on an interrupt, drop the queued samples instead of running them
+        pool.shutdown(wait=True, cancel_futures=True)
     return rows, skipped
 
 

@@ -65,6 +65,9 @@ def _score(suite, samples, out: Path, jobs: int | None, timeout: float | None, q
             rows, skipped = score_samples(suite, samples, out, jobs=jobs, timeout_s=timeout, on_result=advance)
         except ToolMissing as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            fail(f"interrupted: finished samples are in {out / 'results.jsonl'}; run the same command again to "
+                 "resume", 130)
     return rows, skipped
 
 

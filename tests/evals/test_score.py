@@ -133,6 +133,26 @@ def test_resume_after_kill_9(data_dir, tmp_path):
     assert summary["errata_excluded"]["pass_at_k"]["pass@1"] == 1.0
 
 
+def test_interrupt_keeps_finished_rows(data_dir, tmp_path):
+    suite = get_suite("verilog-eval-v2:spec-to-rtl", data_dir)
+    slow = suite.problem("Prob082_lfsr32").reference
+    samples_file = tmp_path / "samples.jsonl"
+    samples_file.write_text("".join(json.dumps({"task_id": "Prob082_lfsr32", "completion": slow + f"// {i}\n"})
+                                    + "\n" for i in range(10)))
+    out = tmp_path / "out"
+    child = subprocess.Popen(_hwagent("eval", "score", "--suite", suite.id, "--samples", str(samples_file), "--out",
+                                      str(out), "--data", str(data_dir), "--jobs", "1"),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not ((out / "results.jsonl").exists()
+                                               and (out / "results.jsonl").read_text().count("\n") >= 1):
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130 and "run the same command again to resume" in err and "Traceback" not in err
+    assert 1 <= len(read_results(out)) < 10
+
+
 def test_torn_last_line_is_dropped(tmp_path):
     results = tmp_path / "results.jsonl"
     results.write_text(json.dumps({"key": "a"}) + "\n" + '{"key": "b", "pas')

@@ -43,7 +43,7 @@ class Problem:
     testbench_top: str
     trusted: tuple[tuple[str, str], ...] = ()  # (file name, text) of trusted sources besides the testbench
     data_files: tuple[Path, ...] = ()
-    description: str = ""
+    description: str = ""  # short label or description (v1: the task description; RTLLM: its category path)
 
     @property
     def full_id(self) -> str:

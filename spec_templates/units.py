@@ -44,6 +44,18 @@ def rtl_header(module: str, path: Path) -> tuple[list[Parameter], list[Port]]:
     return params, ports
 
 
+def rtl_latency(path: Path) -> int:
+    """The pipeline latency stated in a baseline module's header comment ("N-cycle latency")."""
+    match = re.search(r"(\d+)-cycle latency", path.read_text())
+    if match is None:
+        raise ValueError(f"{path.name}: no 'N-cycle latency' in its header comment")
+    return int(match.group(1))
+
+
+def requant_latency() -> int:
+    return rtl_latency(RTL_DIR / "requant.v")
+
+
 def pack(values, width: int) -> int:
     """Lanes (lane 0 in the low bits) into one unsigned integer."""
     mask = (1 << width) - 1
@@ -90,11 +102,12 @@ class Unit:
                       for p in declared]
         ports = [port.model_copy(update={"description": self.port_notes.get(port.name, "")}) for port in ports]
         env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)  # ctx keys are optional
-        description = env.from_string(self.behaviour).render(p=values, ctx=ctx)
+        latency = self.latency(values)
+        description = env.from_string(self.behaviour).render(p=values, ctx=ctx | {"latency": latency.cycles})
         rst = next(p.name for p in ports if p.name in ("rst", "rst_n"))
         spec = Spec(name=self.module, title=self.title, description=description, parameters=parameters, ports=ports,
                     clock=Clock(name="clk"), reset=Reset(name=rst, active_low=rst == "rst_n", synchronous=True),
-                    latency=self.latency(values), ppa=ppa,
+                    latency=latency, ppa=ppa,
                     testbench=Testbench(kind="cocotb", path=tb_path, vectors_path=vectors_path), source=source)
         vectors = self.vectors(values, ctx, random.Random(seed))
         inputs = [p.name for p in ports if p.direction == "input" and p.name not in ("clk", rst)]
@@ -125,7 +138,7 @@ def port_width(spec: Spec, name: str) -> int:
 # --- golden vector generators ------------------------------------------------------------------------
 def _requant_vectors(p: dict[str, int], ctx: dict, rng: random.Random) -> list[dict[str, int]]:
     lanes, in_w = p["LANES"], p["IN_W"]
-    max_shift = min(63, in_w + 15)  # the product is IN_W+16 bits wide
+    max_shift = 63
     workload = [tuple(pair) for pair in ctx.get("requant_params", [])] or [(16384, 20)]
     rows: list[dict[str, int]] = []
     expected: list[dict[str, int]] = []
@@ -191,8 +204,9 @@ For every lane l, on an input beat (`in_valid` = 1):
     out_vec[l*16 +: 16] = y
 
 All inputs of a beat (in_vec, res_vec, res_en, mult, shift) are sampled on the same rising edge; the result
-appears on `out_vec` with `out_valid` = 1 exactly 2 rising edges later (one beat per cycle, fully pipelined).
-`shift` is 1..{{ [63, p.IN_W + 15] | min }} and `mult` is an unsigned 15-bit multiplier. Use at least IN_W+16 bits for the product.
+appears on `out_vec` with `out_valid` = 1 exactly {{ ctx.latency }} rising edges later (one beat per cycle, fully
+pipelined). `shift` is 1..63 and `mult` is an unsigned 15-bit multiplier; the product needs IN_W+16 bits and
+the rounding constant 2**(shift-1) up to 63 bits, so size the intermediates for both.
 {% if ctx.requant_params %}
 
 Workload constants (from the profiled activation ranges, `(mult, shift)` per GEMM output):
@@ -207,10 +221,11 @@ Workload constants (from the profiled activation ranges, `(mult, shift)` per GEM
                 "res_vec": "LANES signed int8 residuals", "res_en": "add the residual and saturate to int16",
                 "mult": "unsigned multiplier", "shift": "right shift, 1..63", "out_valid": "out_vec holds a result",
                 "out_vec": "LANES signed 16-bit results"},
-    latency=lambda p: Latency(kind="fixed", cycles=2, initiation_interval=1,
-                              description="out_valid is in_valid delayed by two cycles; cleared by rst."),
+    latency=lambda p: Latency(kind="fixed", cycles=requant_latency(), initiation_interval=1,
+                              description=f"out_valid is in_valid delayed by {requant_latency()} cycles; "
+                                          "cleared by rst."),
     vectors=_requant_vectors, outputs=lambda p: [("out_vec", 16, p["LANES"], True)],
-    one_to_one_latency=lambda p: 2, timeout_cycles=lambda p: 64,
+    one_to_one_latency=lambda p: requant_latency(), timeout_cycles=lambda p: 64,
 ))
 
 

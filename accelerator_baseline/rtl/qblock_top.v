@@ -96,6 +96,9 @@ module qblock_top #(
     reg        running;      // a step is active (feeding or vector op)
     reg        feeding;
     reg [23:0] mi, nj, kk;
+    // incremental address bases (no multipliers in the address paths): A row block, B column block,
+    // destination row block (mi * destination stride), residual row block (mi * D); vector row block
+    reg [23:0] a_row, b_col, d_row, r_row;
     reg        start_req;
 
     wire pipe_empty;
@@ -138,22 +141,25 @@ module qblock_top #(
     wire [23:0] k_lead = g_kp - g_k;
     wire [23:0] k_idx = kk - k_lead;
     wire        beat = feeding & (kk >= k_lead);
-    wire [23:0] a_addr = g_a_base + mi * g_a_stride + k_idx;
-    wire [23:0] b_addr = g_b_base + nj * g_b_stride + k_idx;
+    wire [23:0] a_addr = a_row + k_idx;
+    wire [23:0] b_addr = b_col + k_idx;
+    wire [23:0] f_o_stride = ((st == ST_VT) | (st == ST_QK)) ? L24 : (st == ST_MLP1) ? DFF24 : D24;
     wire        tile_end = feeding & (kk == g_kp - 1);
     wire        gemm_end = tile_end & (nj == g_nt - 1) & (mi == g_mt - 1);
 
     // ------------------------------------------------------------------ tag FIFO (tiles in flight)
-    localparam TAGW = 4 + 8 + 24 + 24;
+    localparam TAGW = 4 + 8 + 24 + 24 + 24 + 24;
     reg [TAGW-1:0] tags [0:15];
     reg [3:0] tag_wp, tag_rp;
     reg [4:0] tag_n;
     wire tag_push = beat & (k_idx == 24'd0);
     wire [TAGW-1:0] tag_head = tags[tag_rp];
     wire [3:0]  t_st = tag_head[TAGW-1 -: 4];
-    wire [7:0]  t_hd = tag_head[55:48];
-    wire [23:0] t_mi = tag_head[47:24];
-    wire [23:0] t_nj = tag_head[23:0];
+    wire [7:0]  t_hd = tag_head[103:96];
+    wire [23:0] t_mi = tag_head[95:72];
+    wire [23:0] t_nj = tag_head[71:48];
+    wire [23:0] t_drow = tag_head[47:24];
+    wire [23:0] t_rrow = tag_head[23:0];
 
     // ------------------------------------------------------------------ buffers
     wire                act_we;
@@ -193,8 +199,7 @@ module qblock_top #(
     wire [23:0]      post_addr;
     wire [R*32-1:0]  s_wdata, s_rdata;
     wire [R*16-1:0]  r_wdata, r_rdata;
-    wire [23:0]      vec_row_base = mi * ((st == ST_SM) ? L24 : D24);
-    wire [23:0]      vec_raddr = vec_row_base + {8'd0, vec_rd_idx};
+    wire [23:0]      vec_raddr = d_row + {8'd0, vec_rd_idx};
     sram_1w1r #(.WIDTH(R*32), .DEPTH(S_DEPTH)) u_scores (
         .clk(clk), .we(s_we), .waddr(post_addr[S_AW-1:0]), .wdata(s_wdata),
         .re(vec_rd_en && st == ST_SM), .raddr(vec_raddr[S_AW-1:0]), .rdata(s_rdata));
@@ -223,19 +228,19 @@ module qblock_top #(
     // P0: column word + tag -> bias / residual reads
     reg [CW-1:0] oc;
     reg [1:0]  o_dst;
-    reg [23:0] o_base, o_stride, o_res_base, o_bias_base;
+    reg [23:0] o_base, o_res_base, o_bias_base;
     reg        o_bias, o_bias_lane, o_res, o_gelu, o_raw;
     reg [2:0]  o_rq;
     always @* begin
-        o_dst = DST_ACT; o_base = Q_BASE; o_stride = D24; o_bias = 1'b1; o_bias_lane = 1'b0;
+        o_dst = DST_ACT; o_base = Q_BASE; o_bias = 1'b1; o_bias_lane = 1'b0;
         o_bias_base = BQ_BASE; o_res = 1'b0; o_res_base = X_BASE; o_gelu = 1'b0; o_raw = 1'b0; o_rq = 3'd0;
         case (t_st)
             ST_K: begin o_base = K_BASE; o_bias_base = BK_BASE; o_rq = 3'd1; end
-            ST_VT: begin o_base = V_BASE; o_stride = L24; o_bias_lane = 1'b1; o_bias_base = BV_BASE; o_rq = 3'd2; end
-            ST_QK: begin o_dst = DST_SMEM; o_base = 0; o_stride = L24; o_bias = 1'b0; o_raw = 1'b1; end
+            ST_VT: begin o_base = V_BASE; o_bias_lane = 1'b1; o_bias_base = BV_BASE; o_rq = 3'd2; end
+            ST_QK: begin o_dst = DST_SMEM; o_base = 0; o_bias = 1'b0; o_raw = 1'b1; end
             ST_AV: begin o_base = O_BASE + t_hd * DH; o_bias = 1'b0; o_rq = 3'd3; end
             ST_PROJ: begin o_dst = DST_RMEM; o_base = 0; o_bias_base = BO_BASE; o_res = 1'b1; o_rq = 3'd4; end
-            ST_MLP1: begin o_base = G_BASE; o_stride = DFF24; o_bias_base = B1_BASE; o_gelu = 1'b1; o_rq = 3'd5; end
+            ST_MLP1: begin o_base = G_BASE; o_bias_base = B1_BASE; o_gelu = 1'b1; o_rq = 3'd5; end
             ST_MLP2: begin
                 o_dst = DST_RMEM; o_base = 0; o_bias_base = B2_BASE; o_res = 1'b1; o_res_base = H_BASE; o_rq = 3'd6;
             end
@@ -243,7 +248,7 @@ module qblock_top #(
         endcase
     end
     wire [23:0] o_col = t_nj * R24 + {{(24-CW){1'b0}}, oc};
-    wire [23:0] o_addr = o_base + t_mi * o_stride + o_col;
+    wire [23:0] o_addr = o_base + t_drow + o_col;
     assign b_re = arr_valid & o_bias;
     wire [23:0] b_word = o_bias_base + (o_bias_lane ? t_mi : t_nj);
     assign b_raddr = b_word[B_AW-1:0];
@@ -331,7 +336,7 @@ module qblock_top #(
             tag_wp <= 4'd0; tag_rp <= 4'd0; tag_n <= 5'd0;
         end else begin
             if (tag_push) begin
-                tags[tag_wp] <= {st, hd, mi, nj};
+                tags[tag_wp] <= {st, hd, mi, nj, d_row, r_row};
                 tag_wp <= tag_wp + 4'd1;
             end
             if (tag_pop) tag_rp <= tag_rp + 4'd1;
@@ -360,8 +365,7 @@ module qblock_top #(
         .wr_en(vec_wr_en), .wr_idx(vec_wr_idx), .wr_data(vec_wr_data), .busy(vec_busy), .done(vec_done),
         .gelu_en(pgelu[2]), .gelu_pre_shift(gelu_pre_shift), .gelu_qb(gelu_qb), .gelu_qc(gelu_qc),
         .gelu_in(p2_v), .gelu_out(gelu_out));
-    wire [23:0] vec_waddr = ((st == ST_SM) ? P_BASE + mi * L24 : ((st == ST_LN1) ? H_BASE : Y_BASE) + mi * D24)
-                            + {8'd0, vec_wr_idx};
+    wire [23:0] vec_waddr = ((st == ST_SM) ? P_BASE : (st == ST_LN1) ? H_BASE : Y_BASE) + d_row + {8'd0, vec_wr_idx};
 
     // ------------------------------------------------------------------ activation buffer ports
     wire idle = (st == ST_IDLE);
@@ -372,7 +376,7 @@ module qblock_top #(
     assign act_re_a = (beat & ~g_a_w) | rd_issue;
     assign act_raddr_a = idle ? rd_addr[ACT_AW-1:0] : a_addr[ACT_AW-1:0];
     assign act_re_b = (beat & g_b_act) | res_rd;
-    assign act_raddr_b = res_rd ? (o_res_base[ACT_AW-1:0] + t_mi[ACT_AW-1:0] * D[ACT_AW-1:0] + o_col[ACT_AW-1:0])
+    assign act_raddr_b = res_rd ? (o_res_base[ACT_AW-1:0] + t_rrow[ACT_AW-1:0] + o_col[ACT_AW-1:0])
                                 : b_addr[ACT_AW-1:0];
 
     // ------------------------------------------------------------------ scheduler
@@ -423,6 +427,7 @@ module qblock_top #(
                 if (!barrier || pipe_empty) begin
                     running <= 1'b1;
                     mi <= 24'd0; nj <= 24'd0; kk <= 24'd0;
+                    a_row <= g_a_base; b_col <= g_b_base; d_row <= 24'd0; r_row <= 24'd0;
                     if (is_gemm) feeding <= 1'b1;
                     else vec_start <= 1'b1;
                 end
@@ -431,14 +436,18 @@ module qblock_top #(
                     feeding <= 1'b0; running <= 1'b0; st <= next_st; hd <= next_hd;
                 end else if (tile_end) begin
                     kk <= 24'd0;
-                    if (nj == g_nt - 1) begin nj <= 24'd0; mi <= mi + 24'd1; end
-                    else nj <= nj + 24'd1;
+                    if (nj == g_nt - 1) begin
+                        nj <= 24'd0; mi <= mi + 24'd1; b_col <= g_b_base; a_row <= a_row + g_a_stride;
+                        d_row <= d_row + f_o_stride; r_row <= r_row + D24;
+                    end else begin
+                        nj <= nj + 24'd1; b_col <= b_col + g_b_stride;
+                    end
                 end else kk <= kk + 24'd1;
             end else if (vec_done) begin
                 if (mi == WL - 1) begin
                     running <= 1'b0; st <= next_st; hd <= next_hd;
                 end else begin
-                    mi <= mi + 24'd1; vec_start <= 1'b1;
+                    mi <= mi + 24'd1; vec_start <= 1'b1; d_row <= d_row + ((st == ST_SM) ? L24 : D24);
                 end
             end
         end

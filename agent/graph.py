@@ -8,6 +8,7 @@ by the agent first, and a judge step decides who is wrong when design and testbe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -48,6 +49,7 @@ class AgentState(TypedDict, total=False):
     elapsed_s: float
     iterations_log: list[dict]
     judgements: list[dict]
+    trace: dict  # {"key": hash of design + testbench, "data": trace}: the same design is not traced twice
 
 
 @dataclass
@@ -291,7 +293,11 @@ def build_graph(ctx: RunContext, checkpointer=None):
         best = state.get("best")
         if best is None or best.get("code") is None or candidate_key(top_now) <= candidate_key(best):
             best = top_now
-        trace = diagnose(best, state.get("testbench")) if candidate_stage(best) == "mismatch" else None
+        trace, trace_key = None, ""
+        if candidate_stage(best) == "mismatch":
+            trace_key = hashlib.sha256(f"{best['code']}\0{state.get('testbench') or ''}".encode()).hexdigest()
+            previous = state.get("trace") or {}
+            trace = previous.get("data") if previous.get("key") == trace_key else diagnose(best, state.get("testbench"))
         feedback = candidate_feedback(best, problem.top, problem.spec.ppa.library if problem.spec.ppa else "osu018",
                                       trace=trace, self_test=self_test)
         if candidate_stage(top_now) == "no_code" and best is top_now:
@@ -316,6 +322,7 @@ def build_graph(ctx: RunContext, checkpointer=None):
                           "best": verdict(best) if best else "no code", "usage": state.get("usage"),
                           "model": model_of(state)})
         return {"best": best, "feedback": feedback, "history": history, "status": status, "tiers": tiers,
+                "trace": {"key": trace_key, "data": trace} if trace is not None else {},
                 "elapsed_s": ctx.elapsed(state), "candidates": state["candidates"]}
 
     def diagnose(best: dict, testbench: str | None) -> dict | None:

@@ -1,7 +1,8 @@
 """`hwagent bench agent`: prompt size per iteration and the agent's own (non-LLM) time per iteration.
 
 The agent runs on an example spec with a SCRIPTED transcript whose every answer keeps the same functional
-bug, so the loop goes the full number of iterations with real lint, simulation, tracing and feedback. Prompt
+bug (each a new design text, so nothing is reused between iterations), so the loop goes the full number of
+iterations with real lint, simulation, tracing and feedback. Prompt
 tokens are estimated as characters / 4 (no tokenizer is installed; the ratio is what matters). Baselines timed
 and measured in the same run:
 
@@ -59,14 +60,16 @@ def _tokens(chars: int) -> int:
 
 
 def run(iterations: int = 10, trace: bool = True, progress=lambda done, total: None) -> AgentBench:
-    answer = ("I fixed the rounding (SCRIPTED benchmark answer: the bug stays).\n\n```verilog\n"
-              f"{BUGGY_DESIGN.split(chr(10), 1)[1]}```\n")
+    body = BUGGY_DESIGN.split("\n", 1)[1]
+    answers = [("I fixed the rounding (SCRIPTED benchmark answer: the bug stays).\n\n```verilog\n"
+                + body.replace("endmodule", f"    // attempt {number}\nendmodule") + "```\n")
+               for number in range(1, iterations + 1)]
     with tempfile.TemporaryDirectory(prefix="hwagent-bench-agent-") as tmp:
         tmp = Path(tmp)
         transcript = tmp / "scripted.jsonl"
         lines = [{"transcript": "hwagent", "version": 1, "scripted": True,
                   "description": "SCRIPTED BENCHMARK FIXTURE: the same buggy requantiser every iteration"}]
-        lines += [{"expect": [], "response": {"texts": [answer], "usage": {}}}] * iterations
+        lines += [{"expect": [], "response": {"texts": [answer], "usage": {}}} for answer in answers]
         transcript.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
 
         options = RunOptions(models=[f"replay/{transcript}"], max_iters=iterations, trace=trace, cache=False)
@@ -82,7 +85,7 @@ def run(iterations: int = 10, trace: bool = True, progress=lambda done, total: N
         for prompt in prompts:
             carried += len(prompt)
             full.append(_tokens(carried))
-            carried += len(answer)
+            carried += len(answers[0])
         design = tmp / "design.v"
         design.write_text(BUGGY_DESIGN)
         problem = load_problem(str(SPEC))

@@ -197,3 +197,11 @@ def test_token_budget_stops_the_run(tmp_path):
                      max_tokens=2000)
     assert summary["status"] == "budget: 2000 tokens used" and summary["iterations"] == 2
     assert summary["usage"]["prompt_tokens"] == 2000 and summary["usage"]["completion_tokens"] == 400
+
+
+def test_the_same_design_is_not_traced_twice(tmp_path):
+    summary, run_dir = run(tmp_path, [exchange(answer(ADDSAT_WRAPS)), exchange(answer(ADDSAT_WRAPS))],
+                           "the model repeats itself", max_iters=2)
+    assert (run_dir / "iter_01" / "cand_0" / "trace.json").is_file()
+    assert not (run_dir / "iter_02" / "cand_0" / "trace.json").exists()
+    assert "Waveform around the first mismatch" in (run_dir / "iter_02" / "feedback.md").read_text()

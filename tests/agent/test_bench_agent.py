@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evals import bench_agent
 
 
+@pytest.mark.slow  # three cocotb iterations of the requantiser
 def test_bench_agent_measures_prompts_and_times():
     result = bench_agent.run(iterations=3, trace=False)
     assert result.iterations == 3 and len(result.prompt_chars) == 3

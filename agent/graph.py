@@ -394,7 +394,10 @@ def build_graph(ctx: RunContext, checkpointer=None):
                 update["feedback"] = answer.get("feedback", state["feedback"])
                 (_iter_dir(ctx, state["iteration"]) / "feedback.md").write_text(update["feedback"])
         tier, iteration = state.get("tier", 0), state["iteration"]
-        if tier + 1 < len(options.models) and iteration - state.get("tier_start", 1) + 1 >= options.escalate_after:
+        best = state.get("best")
+        self_tests_fail = best is None or candidate_stage(best) not in ("passed", "ppa")  # lint or simulation
+        if tier + 1 < len(options.models) and self_tests_fail and \
+                iteration - state.get("tier_start", 1) + 1 >= options.escalate_after:
             update |= {"tier": tier + 1, "tier_start": iteration + 1}
             ctx.emit("escalate", {"from": options.models[tier], "to": options.models[tier + 1],
                                   "iteration": iteration})

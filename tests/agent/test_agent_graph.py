@@ -205,3 +205,14 @@ def test_the_same_design_is_not_traced_twice(tmp_path):
     assert (run_dir / "iter_01" / "cand_0" / "trace.json").is_file()
     assert not (run_dir / "iter_02" / "cand_0" / "trace.json").exists()
     assert "Waveform around the first mismatch" in (run_dir / "iter_02" / "feedback.md").read_text()
+
+
+def test_cascade_does_not_escalate_when_only_ppa_misses(tmp_path):
+    cheap = write_transcript(tmp_path / "cheap.jsonl", [exchange(answer(ADDSAT_WASTEFUL)), exchange(answer(ADDSAT_GOOD))],
+                             "cheap tier: too big, then small enough")
+    strong = write_transcript(tmp_path / "strong.jsonl", [], "never asked")
+    options = RunOptions(models=[f"replay/{cheap}", f"replay/{strong}"], max_iters=4, escalate_after=1)
+    session = new_run(str(ADDSAT_SPEC), options, tmp_path / "runs")
+    summary = session.drive()
+    session.close()
+    assert summary["passed"] and summary["tiers"][0]["solved"] and summary["tiers"][1]["iterations"] == 0

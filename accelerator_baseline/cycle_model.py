@@ -30,8 +30,8 @@ class Timing:
 
     step_overhead: int = 1     # scheduler decision cycle before every step
     finish: int = 1            # final cycle that returns the scheduler to idle
-    post_pipe: int = 7         # output pipeline: bias/residual read, bias add, i-GELU x2, requant x3
-    pass_tail: int = 7         # vector pass: read latency + 6 pipeline stages after the last issued word
+    post_pipe: int = 8         # output pipeline: bias/residual read, bias add, i-GELU x3, requant x3
+    pass_tail: int = 8         # vector pass: read latency + 7 pipeline stages after the last issued word
     recip_cycles: int = SOFTMAX_RECIP_BITS + 1 + 2   # divider: init + 32 quotient bits + exit
     isqrt_cycles: int = LN_ISQRT_BITS // 2 + 2       # init + 26 root bits + exit
     var_cycles: int = 16 + 32 + 4   # n S2 then S1^2 by shift-and-add (16 + 32 steps, init and exit each)

@@ -254,20 +254,20 @@ module qblock_top #(
     assign b_raddr = b_word[B_AW-1:0];
     wire res_rd = arr_valid & o_res;
 
-    // pipeline registers: P1 (bias/residual data ready), P2 (gelu in), P4 (requant in), P7 (write)
+    // pipeline registers: P1 (bias/residual data ready), P2 (gelu in), P5 (requant in), P8 (write)
     reg [R*32-1:0] p1_acc;
-    reg [7:1]      pv;
+    reg [8:1]      pv;
     reg [CW-1:0]   p1_lane;
     reg            p1_bias, p1_bias_lane;
-    reg [1:0]      pd [1:7];
-    reg [23:0]     pa [1:7];
-    reg [2:0]      prq [1:4];
-    reg            pres [1:4];
-    reg            pgelu [1:3];
-    reg            praw [1:7];
-    reg [3:0]      pst [1:7];
-    reg [R*8-1:0]  pres_data [2:4];
-    reg [R*34-1:0] p2_v, p3_v, p4_v, p5_v, p6_v, p7_v;
+    reg [1:0]      pd [1:8];
+    reg [23:0]     pa [1:8];
+    reg [2:0]      prq [1:5];
+    reg            pres [1:5];
+    reg            pgelu [1:2];
+    reg            praw [1:8];
+    reg [3:0]      pst [1:8];
+    reg [R*8-1:0]  pres_data [2:5];
+    reg [R*34-1:0] p2_v, p3_v, p4_v, p5_v, p6_v, p7_v, p8_v;
     integer i;
 
     wire [R*34-1:0] p1_v;
@@ -281,10 +281,10 @@ module qblock_top #(
 
     always @(posedge clk) begin
         if (rst) begin
-            pv <= 7'd0;
+            pv <= 8'd0;
             oc <= {CW{1'b0}};
         end else begin
-            pv <= {pv[6:1], arr_valid};
+            pv <= {pv[7:1], arr_valid};
             if (arr_valid) oc <= (oc == LAST_COL[CW-1:0]) ? {CW{1'b0}} : oc + 1'b1;
         end
         p1_acc <= arr_out;
@@ -293,41 +293,41 @@ module qblock_top #(
         p1_bias_lane <= o_bias_lane;
         pd[1] <= o_dst; pa[1] <= o_addr; prq[1] <= o_rq; pres[1] <= o_res; pgelu[1] <= o_gelu; praw[1] <= o_raw;
         pst[1] <= t_st;
-        for (i = 2; i <= 7; i = i + 1) begin
+        for (i = 2; i <= 8; i = i + 1) begin
             pd[i] <= pd[i-1]; pa[i] <= pa[i-1]; praw[i] <= praw[i-1]; pst[i] <= pst[i-1];
         end
-        for (i = 2; i <= 4; i = i + 1) begin
+        for (i = 2; i <= 5; i = i + 1) begin
             prq[i] <= prq[i-1]; pres[i] <= pres[i-1];
         end
         pgelu[2] <= pgelu[1];
-        pgelu[3] <= pgelu[2];
         pres_data[2] <= act_rdata_b;
         pres_data[3] <= pres_data[2];
         pres_data[4] <= pres_data[3];
-        p2_v <= p1_v; p3_v <= p2_v; p4_v <= p3_v; p5_v <= p4_v; p6_v <= p5_v; p7_v <= p6_v;
+        pres_data[5] <= pres_data[4];
+        p2_v <= p1_v; p3_v <= p2_v; p4_v <= p3_v; p5_v <= p4_v; p6_v <= p5_v; p7_v <= p6_v; p8_v <= p7_v;
     end
 
     wire [R*40-1:0] gelu_out;
     wire [R*16-1:0] rq_out;
     wire            rq_valid;
-    wire [31:0]     rq_word = rq[prq[4]];
+    wire [31:0]     rq_word = rq[prq[5]];
     requant #(.LANES(R), .IN_W(40)) u_requant (
-        .clk(clk), .rst(rst), .in_valid(pv[4]), .in_vec(gelu_out), .res_vec(pres_data[4]), .res_en(pres[4]),
+        .clk(clk), .rst(rst), .in_valid(pv[5]), .in_vec(gelu_out), .res_vec(pres_data[5]), .res_en(pres[5]),
         .mult(rq_word[14:0]), .shift(rq_word[21:16]), .out_valid(rq_valid), .out_vec(rq_out));
 
-    // P7: write
+    // P8: write
     wire [R*8-1:0] post_act_data;
     generate
         for (l = 0; l < R; l = l + 1) begin : g_wr
             assign post_act_data[l*8 +: 8] = rq_out[l*16 +: 8];
-            assign s_wdata[l*32 +: 32] = p7_v[l*34 +: 32];
+            assign s_wdata[l*32 +: 32] = p8_v[l*34 +: 32];
         end
     endgenerate
     assign r_wdata = rq_out;
-    assign post_addr = pa[7];
-    assign s_we = pv[7] & (pd[7] == DST_SMEM);
-    assign r_we = pv[7] & (pd[7] == DST_RMEM);
-    wire post_act_we = pv[7] & (pd[7] == DST_ACT);
+    assign post_addr = pa[8];
+    assign s_we = pv[8] & (pd[8] == DST_SMEM);
+    assign r_we = pv[8] & (pd[8] == DST_RMEM);
+    wire post_act_we = pv[8] & (pd[8] == DST_ACT);
 
     // tag FIFO bookkeeping
     wire tag_pop = arr_valid & (oc == LAST_COL[CW-1:0]);
@@ -343,7 +343,7 @@ module qblock_top #(
             tag_n <= tag_n + {4'd0, tag_push} - {4'd0, tag_pop};
         end
     end
-    assign pipe_empty = (tag_n == 5'd0) & (pv == 7'd0) & ~arr_valid & ~f_v;
+    assign pipe_empty = (tag_n == 5'd0) & (pv == 8'd0) & ~arr_valid & ~f_v;
 
     // ------------------------------------------------------------------ vector unit
     wire            vec_wr_en;
@@ -371,7 +371,7 @@ module qblock_top #(
     wire idle = (st == ST_IDLE);
     reg        rd_issue;
     assign act_we = (idle & load_we & (ld_sel == 4'd1)) | post_act_we | vec_wr_en;
-    assign act_waddr = idle ? ld_addr[ACT_AW-1:0] : post_act_we ? pa[7][ACT_AW-1:0] : vec_waddr[ACT_AW-1:0];
+    assign act_waddr = idle ? ld_addr[ACT_AW-1:0] : post_act_we ? pa[8][ACT_AW-1:0] : vec_waddr[ACT_AW-1:0];
     assign act_wdata = idle ? ld_data[R*8-1:0] : post_act_we ? post_act_data : vec_wr_data;
     assign act_re_a = (beat & ~g_a_w) | rd_issue;
     assign act_raddr_a = idle ? rd_addr[ACT_AW-1:0] : a_addr[ACT_AW-1:0];
@@ -385,8 +385,8 @@ module qblock_top #(
     assign dbg_step = st;
     assign dbg_head = hd;
     assign dbg_feed = beat;
-    assign dbg_wr = pv[7];
-    assign dbg_wr_step = pst[7];
+    assign dbg_wr = pv[8];
+    assign dbg_wr_step = pst[8];
 
     reg [3:0] next_st;
     reg [7:0] next_hd;

@@ -9,7 +9,7 @@
 //         std = max(isqrt(var_n), 1) (digit-by-digit, 2 bits per cycle, 26 cycles);
 //         inv = floor(2^31 / std) (same divider); pass 2 norm15 = ((n x - S1) inv + 2^15) >>> 16,
 //         y = sat8(((norm15 gamma_q + 2^(shift-1)) >>> shift) + beta_q), gamma_q/beta_q from pm_data.
-// Streaming i-GELU (independent of the row FSM, 2-cycle latency, used in the GEMM output pipeline):
+// Streaming i-GELU (independent of the row FSM, 3-cycle latency, used in the GEMM output pipeline):
 //   q = sat16(x >>> pre_shift); a = min(|q|, q_b) - q_b; y = q (sgn(q) (q_c - a^2) + q_c); bypass if !gelu_en.
 // Bit-exact with accelerator_baseline/golden.py (softmax_int, layernorm_int, gelu_int).
 // Constant inputs are as wide as their registers; the datapath uses only the bits the golden model's
@@ -59,12 +59,12 @@ module vector_unit #(
     reg  [5:0]  iter;
     reg         iter_init;
     // pipeline valid bits and word index, stage 1 = read data present
-    reg  [6:1]  pv;
-    reg  [15:0] pidx1, pidx2, pidx3, pidx4, pidx5;
+    reg  [7:1]  pv;
+    reg  [15:0] pidx1, pidx2, pidx3, pidx4, pidx5, pidx6;
 
     wire is_pass = (state == S_SM_MAX) | (state == S_SM_EXP) | (state == S_SM_NORM) |
                    (state == S_LN_STATS) | (state == S_LN_NORM);
-    wire pass_done = is_pass & ~issuing & (pv == 6'd0);
+    wire pass_done = is_pass & ~issuing & (pv == 7'd0);
     assign rd_en = issuing;
     assign rd_idx = j;
     assign busy = (state != S_IDLE);
@@ -73,7 +73,7 @@ module vector_unit #(
         if (rst) begin
             state <= S_IDLE;
             issuing <= 1'b0;
-            pv <= 6'd0;
+            pv <= 7'd0;
             done <= 1'b0;
             wr_en <= 1'b0;
             iter <= 6'd0;
@@ -82,8 +82,8 @@ module vector_unit #(
         end else begin
             done <= 1'b0;
             iter_init <= 1'b0;
-            pv <= {pv[5:1], issuing};
-            wr_en <= pv[5] & ((state == S_SM_NORM) | (state == S_LN_NORM));
+            pv <= {pv[6:1], issuing};
+            wr_en <= pv[6] & ((state == S_SM_NORM) | (state == S_LN_NORM));
             if (issuing) begin
                 j <= j + 16'd1;
                 if (j == count - 16'd1) issuing <= 1'b0;
@@ -124,7 +124,8 @@ module vector_unit #(
         pidx3 <= pidx2;
         pidx4 <= pidx3;
         pidx5 <= pidx4;
-        wr_idx <= pidx5;
+        pidx6 <= pidx5;
+        wr_idx <= pidx6;
     end
 
     // Per-channel LayerNorm parameters travel with the word index (pm_data arrives with rd_data).
@@ -169,7 +170,8 @@ module vector_unit #(
             reg  signed [59:0] t3;
             reg  signed [23:0] n4;           // |norm15| < 2^22
             reg  signed [39:0] u5;
-            reg         [7:0]  out6;
+            reg         [60:0] r6;           // e * factor (softmax)
+            reg         [7:0]  o6, out7;
 
             // stage 1 -> 2: subtract max, pre-shift, clamp (softmax); n x - S1 (LayerNorm)
             wire signed [32:0] dlt = {s[31], s} - {row_max[31], row_max};
@@ -188,7 +190,7 @@ module vector_unit #(
             // one multiplier by the reciprocal, shared: e * factor (softmax pass 3), (n x - S1) * inv (LayerNorm)
             wire signed [27:0] mul_a = (state == S_SM_NORM) ? {6'd0, e5} : a2[27:0];
             wire signed [60:0] rprod = mul_a * $signed({1'b0, quo});
-            wire        [60:0] pr = (rprod + 61'sd8388608) >>> 24;
+            wire        [60:0] pr = (r6 + 61'd8388608) >> 24;
             // LayerNorm stage 2 -> 3 ... 5 -> 6
             wire signed [59:0] t2 = (t3 + 60'sd32768) >>> 16;  // |norm15| < 2^22: low 24 bits kept
             wire signed [39:0] uprod = n4 * gq4;
@@ -225,8 +227,9 @@ module vector_unit #(
                 e5 <= e0 >> z4;
                 u5 <= uprod;
                 if (pv[5] && state == S_SM_EXP) row_sum <= (first5 ? 32'd0 : row_sum) + {10'd0, e5};
-                if (state == S_SM_NORM) out6 <= (pr > 61'd127) ? 8'd127 : pr[7:0];
-                else out6 <= (ly > 45'sd127) ? 8'd127 : (ly < -45'sd128) ? 8'h80 : ly[7:0];
+                r6 <= rprod;
+                o6 <= (ly > 45'sd127) ? 8'd127 : (ly < -45'sd128) ? 8'h80 : ly[7:0];
+                out7 <= (state == S_SM_NORM) ? ((pr > 61'd127) ? 8'd127 : pr[7:0]) : o6;
                 // variance, square root, reciprocal
                 if (iter_init && state == S_LN_VARA) begin
                     var_n <= 54'd0;
@@ -257,7 +260,7 @@ module vector_unit #(
                     quo <= {quo[30:0], take};
                 end
             end
-            assign wr_data[l*8 +: 8] = out6;
+            assign wr_data[l*8 +: 8] = out7;
 
             // streaming i-GELU
             wire signed [33:0] gx = gelu_in[l*34 +: 34];
@@ -265,7 +268,10 @@ module vector_unit #(
             wire signed [15:0] gq = (gsh > 34'sd32767) ? 16'sd32767 : (gsh < -34'sd32768) ? -16'sd32768 : gsh[15:0];
             wire signed [16:0] gabs = gq[15] ? -{gq[15], gq} : {gq[15], gq};
             wire signed [16:0] gqb = $signed({1'b0, gelu_qb});
-            reg                gen1;
+            reg                gen1, gen2;
+            reg  signed [15:0] gqd2;
+            reg  signed [33:0] gx2;
+            reg  signed [21:0] gsum2;
             reg  signed [10:0] ga1;          // min(|q|, q_b) - q_b in [-q_b, 0], q_b < 2^9
             reg  signed [15:0] gq1;
             reg  signed [33:0] gx1;
@@ -275,13 +281,17 @@ module vector_unit #(
             wire signed [21:0] gmag = gqc - ga2;
             wire signed [21:0] gerf = gq1[15] ? -gmag : ((gq1 == 16'sd0) ? 22'sd0 : gmag);
             wire signed [21:0] gsum = gerf + gqc;                       // in [0, 2 q_c]
-            wire signed [37:0] gprod = gq1 * gsum;
+            wire signed [37:0] gprod = gqd2 * gsum2;
             always @(posedge clk) begin
                 gen1 <= gelu_en;
                 ga1 <= ((gabs < gqb) ? gabs[10:0] : gqb[10:0]) - gqb[10:0];
                 gq1 <= gq;
                 gx1 <= gx;
-                gy <= gen1 ? {{2{gprod[37]}}, gprod} : {{6{gx1[33]}}, gx1};
+                gen2 <= gen1;
+                gqd2 <= gq1;
+                gx2 <= gx1;
+                gsum2 <= gsum;
+                gy <= gen2 ? {{2{gprod[37]}}, gprod} : {{6{gx2[33]}}, gx2};
             end
             assign gelu_out[l*40 +: 40] = gy;
         end

@@ -104,7 +104,8 @@ async def gelu_stream(dut):
         dut.gelu_qb.value = c.q_b
         dut.gelu_qc.value = c.q_c
         sent, got = [], []
-        for i in range(300 + 2):
+        latency = 3
+        for i in range(300 + latency):
             await FallingEdge(dut.clk)
             if i < 300:
                 en = prng.random() < 0.8
@@ -115,7 +116,7 @@ async def gelu_stream(dut):
                 sent.append([int(v) for v in (G.gelu_int(np.array(x), c) if en else x)])
             await RisingEdge(dut.clk)
             await ReadOnly()
-            if i >= 1:
+            if i >= latency - 1:
                 got.append(lanes(int(dut.gelu_out.value), n_lanes, 40))
         bad = [i for i, (a, b) in enumerate(zip(got, sent)) if a != b]
         assert len(got) >= len(sent) and not bad, (

@@ -117,7 +117,9 @@ def print_profile(prof) -> None:
         console.print(table)
         t = phase.totals
         console.print(f"[bold]{phase.name} totals[/]: {_si(t.macs)}MAC (weight GEMMs {_si(t.gemm_macs)}, "
-                      f"attention {_si(t.attn_macs)}), params {_si(t.params)}, softmax {_si(t.softmax_elems)} el, "
+                      f"attention {_si(t.attn_macs)}), params {_si(t.params)} ({_si(t.param_bytes)}B int8, "
+                      f"{_si(2 * t.params)}B fp16), activations {_si(t.act_bytes)}B int8, "
+                      f"softmax {_si(t.softmax_elems)} el, "
                       f"norm {_si(t.norm_elems)} el, GELU/SiLU {_si(t.act_fn_elems)} el, "
                       f"KV cache {_si(t.kv_cache_elems)} el")
 

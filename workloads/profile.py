@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Literal
 
 import torch
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from torch import nn
 
 from workloads import modules as M
@@ -61,11 +61,23 @@ class Totals(BaseModel):
     act_fn_elems: int = 0  # GELU / SiLU
     kv_cache_elems: int = 0
 
+    @computed_field
+    @property
+    def param_bytes(self) -> int:
+        """Weights at int8 (what the accelerator stores before mixed-precision compression)."""
+        return self.params
+
+    @computed_field
+    @property
+    def act_bytes(self) -> int:
+        """Every layer output written once at int8."""
+        return self.act_elems
+
     def __add__(self, other: Totals) -> Totals:
-        return Totals(**{f: getattr(self, f) + getattr(other, f) for f in Totals.model_fields})
+        return Totals(**{f: getattr(self, f) + getattr(other, f) for f in type(self).model_fields})
 
     def scaled(self, factor: int) -> Totals:
-        return Totals(**{f: getattr(self, f) * factor for f in Totals.model_fields})
+        return Totals(**{f: getattr(self, f) * factor for f in type(self).model_fields})
 
 
 class SectionProfile(BaseModel):

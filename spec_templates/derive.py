@@ -99,16 +99,20 @@ def _scale(layer: LayerProfile | None, what: str = "out") -> float | None:
 
 
 def workload_constants(profile: ModelProfile) -> dict:
-    """Integer constants of the main block from its activation ranges (max-abs int8 scales)."""
+    """Integer constants from the activation ranges (max-abs int8 scales): requantiser and softmax of the main
+    block; GELU and LayerNorm of the first block that has them (a VLM's vision tower for its decoder)."""
     block = _main_block(profile)
+    blocks = [block] + [s for s in profile.main_phase.sections if s.kind == "block" and s is not block]
     layers = {layer.name: layer for layer in block.layers}
+    gelu_block = next((b for b in blocks if any(layer.op == "gelu" for layer in b.layers)), None)
+    ln_block = next((b for b in blocks if any(layer.op == "layernorm" for layer in b.layers)), block)
     softmax = next((layer for layer in block.layers if layer.op == "softmax"), None)
     ctx: dict = {"model": profile.model, "stack": block.stack, "tokens": block.tokens,
                  "count": softmax.row_len if softmax else block.tokens,
-                 "hidden": layers["norm1"].row_len if "norm1" in layers else 0,
+                 "hidden": next((layer.row_len for layer in ln_block.layers if layer.name == "norm1"), 0),
                  "k": max((layer.k for layer in block.layers if layer.op == "linear"), default=0),
-                 "has_gelu": any(layer.op == "gelu" for layer in block.layers),
-                 "norm": next((layer.op for layer in block.layers if layer.op in ("layernorm", "rmsnorm")), None)}
+                 "has_gelu": gelu_block is not None,
+                 "norm": next((layer.op for layer in ln_block.layers if layer.op in ("layernorm", "rmsnorm")), None)}
     if block.layers[0].ranges is None:
         ctx["note"] = "profile has no activation ranges (--no-ranges): default constants used"
         return ctx
@@ -130,13 +134,13 @@ def workload_constants(profile: ModelProfile) -> dict:
         head_dim = qk.k
         ctx["softmax_scale"] = _scale(q) * _scale(k) / math.sqrt(head_dim)
         ctx["softmax_constants"] = vars(G.softmax_constants(ctx["softmax_scale"])) | {}
-    fc1 = layers.get("mlp.fc1")
-    if ctx["has_gelu"] and fc1 is not None and fc1.ranges.w_absmax:
+    fc1 = next((layer for layer in gelu_block.layers if layer.name == "mlp.fc1"), None) if gelu_block else None
+    if fc1 is not None and fc1.ranges is not None and fc1.ranges.w_absmax:
         ctx["gelu_scale"] = _scale(fc1, "in") * fc1.ranges.w_absmax / INT8_MAX
         gelu = G.gelu_constants(ctx["gelu_scale"])
         ctx["gelu_constants"] = {"pre_shift": gelu.pre_shift, "q_b": gelu.q_b, "q_c": gelu.q_c}
-    norm = layers.get("norm1")
-    if norm is not None:
+    norm = next((layer for layer in ln_block.layers if layer.name == "norm1"), None)
+    if norm is not None and norm.ranges is not None:
         ctx["ln_out_scale"] = _scale(norm)
         ln = G.layernorm_constants([1.0] * norm.row_len, [0.0] * norm.row_len, ctx["ln_out_scale"])
         ctx["ln_shift"] = ln.shift

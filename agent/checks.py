@@ -74,10 +74,12 @@ def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_sour
         module.write_text(cocotb_source)
         vectors = work / "vectors.json"
         vectors.write_text(json.dumps(problem.vectors))
+        env = {VECTORS_ENV: str(vectors)}
+        if simulator == "verilator" and shutil.which("ccache"):
+            env["OBJCACHE"] = "ccache"  # Verilator's runtime and cocotb's glue compile the same every time
         result = simulate_cocotb([design], module, problem.top, simulator=simulator, timeout_s=240,
                                  parameters=problem.spec.parameter_values() or None,
-                                 waves=waves, run_root=work, keep="failed",
-                                 extra_env={VECTORS_ENV: str(vectors)})
+                                 waves=waves, run_root=work, keep="failed", extra_env=env)
     return sim_summary(result, problem), result
 
 

@@ -206,3 +206,18 @@ def test_per_provider_concurrency_limit(monkeypatch):
         for thread in threads:
             thread.join()
     assert len(server.requests) == 3 and server.max_in_flight == 1
+
+
+def test_price_table_override_and_unknown_models(tmp_path, monkeypatch):
+    from agent.llm import pricing
+    from agent.llm.base import Usage
+
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("gpt-4o-mini: {input: 1.0, output: 2.0}\nmy-box/big: {input: 0.5, output: 0.5}\n")
+    monkeypatch.setenv("HWAGENT_PRICES", str(prices))
+    overrides = pricing.load_overrides()
+    assert pricing.cost(Usage(1000, 1000), pricing.price("openai", "gpt-4o-mini", overrides)) == pytest.approx(0.003)
+    assert pricing.price("my-box", "big", overrides) == (0.5, 0.5)
+    assert pricing.price("openai", "gpt-4o-2024-08-06") == pricing.PRICES_PER_MTOK["gpt-4o"]
+    assert pricing.price("ollama", "qwen2.5-coder:7b") == (0.0, 0.0)
+    assert pricing.price("openai", "some-future-model") is None

@@ -278,6 +278,10 @@ def print_derivation(derivation, out: Path, checks: dict[str, bool]) -> None:
                   f"{m.total_cycles:,} cycles = {m.latency_ms:.2f} ms, utilisation {100 * m.utilization:.1f}%")
     console.print(f"GEMM engine emitted: {e['rows']}x{e['cols']} output-stationary, {e['cycles']:,} cycles "
                   f"({e['vs_best']:.3f}x best)")
+    area = derivation.area_estimate_mm2()
+    console.print(f"area model: array {area['array']} + SRAM {area['sram']} + other {area['other']} = "
+                  f"{area['total']} mm^2" + (f" (budget {derivation.budget.area_mm2} mm^2)"
+                                             if derivation.budget.area_mm2 else ""))
     for name, phase in derivation.phases.items():
         console.print(f"  {name}: {phase['cycles']:,} cycles = {phase['latency_ms']} ms, utilisation "
                       f"{100 * phase['utilization']:.1f}%, {phase['memory_bound_gemms']}/{phase['gemms']} GEMMs "

@@ -22,6 +22,7 @@ from accelerator_baseline import golden as G
 from spec_templates.mapping import (
     FIXED_AREA_UM2,
     PE_AREA_UM2,
+    SRAM_UM2_PER_KIB,
     HardwareBudget,
     Mapping,
     choose_mapping,
@@ -63,12 +64,19 @@ class Derivation:
     engine: dict = field(default_factory=dict)  # the emitted GEMM engine (output-stationary RTL template)
     phases: dict[str, dict] = field(default_factory=dict)  # every phase on the chosen array
 
+    def area_estimate_mm2(self) -> dict[str, float]:
+        """Area model of the emitted design (mapping.py constants): array, SRAM, the other units."""
+        array = self.engine.get("rows", 0) * self.engine.get("cols", 0) * PE_AREA_UM2 / 1e6
+        sram = self.budget.sram_kib * SRAM_UM2_PER_KIB / 1e6
+        return {"array": round(array, 3), "sram": round(sram, 3), "other": round(FIXED_AREA_UM2 / 1e6, 3),
+                "total": round(array + sram + FIXED_AREA_UM2 / 1e6, 3)}
+
     def summary(self) -> dict:
         m = self.mapping
         return {"model": self.model, "phase": m.phase, "array": f"{m.rows}x{m.cols}", "dataflow": m.dataflow,
                 "total_cycles": m.total_cycles, "utilization": round(m.utilization, 4),
                 "latency_ms": round(m.latency_ms, 4), "alternatives": self.alternatives, "engine": self.engine,
-                "phases": self.phases,
+                "phases": self.phases, "area_estimate_mm2": self.area_estimate_mm2(),
                 "units": [{"unit": u.key, "module": u.spec.name, "params": u.params, "vectors": len(u.vectors)}
                           for u in self.units]}
 

@@ -93,3 +93,13 @@ def test_compress_vit_tiny_end_to_end():
     assert out.sweep.applied and out.sweep.knee.macs <= 0.2e9
     assert out.profile.main_phase.totals.macs == out.sweep.knee.macs
     assert cosine(torch.ones(2, 3), torch.ones(2, 3)) == pytest.approx(1.0)
+
+
+def test_memory_budget_caps_weight_bytes():
+    prof = profile_model(with_overrides(PRESETS["vit-tiny"], image_size=64), calib_tokens=16)
+    budget = 2_000_000  # bytes; 8-bit weights would need ~5.3 MB, 4-bit ~2.65 MB
+    with pytest.raises(ValueError, match="infeasible"):
+        compress(prof, bits_budget=8.0, memory_budget_bytes=budget, calib_tokens=16, proxy_depth=1, sweep=False)
+    out = compress(prof, bits_budget=8.0, memory_budget_bytes=3_000_000, calib_tokens=16, proxy_depth=1,
+                   sweep=False)
+    assert out.weight_bytes <= 3_000_000 < out.weight_bytes_fp16 / 2 and out.weight_bits_avg < 8

@@ -274,6 +274,9 @@ def _block_top(profile: ModelProfile, ctx: dict, rows: int, cols: int, clock: fl
         cfg.check_rtl()
     except ValueError as exc:
         notes.append(f" The baseline RTL cannot run this shape as is: {exc}.")
+    if qk is not None and heads * qk.k != d:
+        notes.append(f" The attention inner width ({heads} heads x {qk.k} = {heads * qk.k}, after head pruning) "
+                     f"differs from d = {d}; the baseline assumes d = heads x d_head.")
     stack_cfg = profile.config.model_dump()[block.stack or "text"]
     if stack_cfg["norm_position"] == "pre":
         notes.append(" The workload is a pre-LN block; the baseline scheduler implements the post-LN order.")

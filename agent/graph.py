@@ -298,8 +298,9 @@ def build_graph(ctx: RunContext, checkpointer=None):
             trace_key = hashlib.sha256(f"{best['code']}\0{state.get('testbench') or ''}".encode()).hexdigest()
             previous = state.get("trace") or {}
             trace = previous.get("data") if previous.get("key") == trace_key else diagnose(best, state.get("testbench"))
-        feedback = candidate_feedback(best, problem.top, problem.spec.ppa.library if problem.spec.ppa else "osu018",
-                                      trace=trace, self_test=self_test)
+        feedback = candidate_feedback(_with_traced_values(best, trace), problem.top,
+                                      problem.spec.ppa.library if problem.spec.ppa else "osu018", trace=trace,
+                                      self_test=self_test)
         if candidate_stage(top_now) == "no_code" and best is top_now:
             best = None  # nothing usable yet: next prompt shows the no-code feedback only
         folder = _iter_dir(ctx, state["iteration"])
@@ -344,8 +345,11 @@ def build_graph(ctx: RunContext, checkpointer=None):
         signal = first["signal"]
         expected = {r["time_ps"] * 1000: r["expected"] for r in rows_traced
                     if r["signal"] == signal and r.get("time_ps") is not None and r.get("expected") is not None}
+        first_row = {}
         if problem.native is not None and not expected and waves and first.get("time_ps") is not None:
-            expected = _reference_values(Path(waves), signal, first["time_ps"])
+            want, got = _testbench_values(Path(waves), signal, first["time_ps"])
+            expected = {first["time_ps"] * 1000: want} if want is not None else {}
+            first_row = {"expected": want, "got": got}
         signed = {p.name for p in problem.spec.ports if p.signed}
         clock = problem.spec.clock.name if problem.spec.clock else None
         skip = {problem.spec.reset.name} if problem.spec.reset else set()
@@ -356,7 +360,7 @@ def build_graph(ctx: RunContext, checkpointer=None):
         except Exception as exc:  # noqa: BLE001 -- tracing helps the model, it never stops the run
             return {"signal": signal, "drivers": [], "assignments": [], "table": [], "columns": [],
                     "method": "none", "note": f"tracing failed: {type(exc).__name__}: {exc}"}
-        data = asdict(trace)
+        data = asdict(trace) | {"first_row": first_row}
         _write_json(design.parent / "trace.json", data)
         return data
 
@@ -488,13 +492,23 @@ def recursion_limit(options: RunOptions) -> int:
     return (6 + 5 * (MAX_TESTBENCH_REWRITES + 1)) * options.max_iters + 12
 
 
-def _reference_values(waves: Path, signal: str, time_ps: int) -> dict[int, str]:
-    """VerilogEval testbenches carry the reference output as `<signal>_ref`: its value is the expected one."""
+def _testbench_values(waves: Path, signal: str, time_ps: int) -> tuple[str | None, str | None]:
+    """VerilogEval testbenches carry `<signal>_ref` and `<signal>_dut`: expected and actual value at a time."""
     from agent.vcd import Waveform, show
 
-    wave = Waveform(waves, keep=lambda name: name.endswith(f".{signal}_ref"))
-    var = next(iter(wave.vars.values()), None)
-    if var is None:
-        return {}
+    wave = Waveform(waves, keep=lambda name: name.endswith((f".{signal}_ref", f".{signal}_dut")))
     at = wave.from_fs(time_ps * 1000)
-    return {time_ps * 1000: show(var.at(at), var.width)}
+    values = {}
+    for var in wave.vars.values():
+        values[var.name.rsplit("_", 1)[-1]] = show(var.at(at), var.width)
+    return values.get("ref"), values.get("dut")
+
+
+def _with_traced_values(candidate: dict, trace: dict | None) -> dict:
+    """Fill the first mismatch row's expected/got from the waveform when the testbench did not print them."""
+    fill = (trace or {}).get("first_row") or {}
+    rows = (candidate.get("sim") or {}).get("rows") or []
+    if not fill or not rows or rows[0].get("expected") is not None:
+        return candidate
+    first = rows[0] | {k: v for k, v in fill.items() if v is not None}
+    return candidate | {"sim": candidate["sim"] | {"rows": [first, *rows[1:]]}}

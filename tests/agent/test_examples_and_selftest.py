@@ -115,7 +115,8 @@ def test_verilog_eval_problem_through_the_cli(tmp_path):
     right = "```verilog\nmodule TopModule(input a, input b, input c, output out);\n  assign out = a | b | c;\nendmodule\n```"
     transcript = write_transcript(tmp_path / "t.jsonl", [
         exchange(wrong, expect=["Karnaugh", "TopModule"]),
-        exchange(right, expect=["| 25 ps <- first mismatch (checked at 30 ps) | 0 | 1 |", "design.v:2: assign out"]),
+        exchange(right, expect=["| 25 ps <- first mismatch (checked at 30 ps) | 0 | 1 |", "design.v:2: assign out",
+                                "| out | - | 30 | 1 | 0 (57 mismatches) |"]),
     ], "kmap1: wrong then right")
     result = hwagent("run", "verilog-eval-v2:spec-to-rtl/Prob050_kmap1", "--llm", f"replay/{transcript}", "--out",
                      str(tmp_path / "runs"), "--json")

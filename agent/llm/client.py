@@ -194,8 +194,9 @@ class LLMClient:
             fresh = not self.record_to.exists()
             with self.record_to.open("a") as out:
                 if fresh:
-                    out.write(json.dumps(HEADER | {"scripted": False, "description": "recorded by hwagent run"})
-                              + "\n")
+                    scripted = bool(getattr(self.provider, "scripted", False))
+                    note = "recorded by hwagent run" + (" from a SCRIPTED transcript" if scripted else "")
+                    out.write(json.dumps(HEADER | {"scripted": scripted, "description": note}) + "\n")
                 out.write(json.dumps({"model": self.label, "cached": completion.cached,
                                       "request": request.to_dict(),
                                       "response": {"texts": completion.texts, "usage": vars(completion.usage)},

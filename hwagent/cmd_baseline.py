@@ -34,6 +34,8 @@ def report_cmd(
     no_sim: Annotated[bool, typer.Option("--no-sim", help="Use cached simulations only (else the model).")] = False,
     no_ppa: Annotated[bool, typer.Option("--no-ppa", help="Skip synthesis (PPA and derived figures).")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the random block and input used in simulation.")] = 0,
+    top_timeout: Annotated[float, typer.Option(help="Seconds allowed for synthesizing the top (else the top is "
+                                                    "composed from the unit syntheses).")] = 3600.0,
 ) -> None:
     """Cycles per GEMM and per block (simulated where the block fits), full-size predictions, PPA per unit."""
     from accelerator_baseline.golden import CONFIGS
@@ -46,7 +48,7 @@ def report_cmd(
         task = progress.add_task("baseline report", total=None)
         try:
             rep = build_report(config, simulate=not no_sim, with_ppa=not no_ppa, seed=seed,
-                               progress=lambda msg: progress.update(task, description=msg))
+                               progress=lambda msg: progress.update(task, description=msg), top_timeout_s=top_timeout)
         except (OSError, RuntimeError) as exc:
             fail(f"baseline report failed: {exc}")
     failed = rep["block"].get("simulation_failed")
@@ -100,11 +102,15 @@ def _print(rep: dict) -> None:
         for col in ("unit", "area um2", "flops", "fmax MHz", "power mW @100MHz", "note"):
             t.add_column(col, justify="right")
         for name, p in rep["ppa"].items():
-            if "error" in p:
+            if p is not None and "error" in p:
                 t.add_row(name, "error", "", "", "", p["error"][:60])
+            elif p is None:
+                t.add_row(name, "n/a", "", "", "", "unit PPA missing")
             else:
-                t.add_row(name, _f(p["area_um2"], 0), _f(p["flops"]), _f(p["fmax_mhz"], 1), _f(p["power_mw"]),
-                          p["note"] + (f" (missing: {', '.join(p['missing'])})" if p["missing"] else ""))
+                missing = p.get("missing") or []
+                t.add_row(name, _f(p["area_um2"], 0), _f(p.get("flops")), _f(p.get("fmax_mhz"), 1),
+                          _f(p.get("power_mw")),
+                          p.get("note", "") + (f" (missing: {', '.join(missing)})" if missing else ""))
         console.print(t)
         t = Table(title="Derived (top area and power; cycles as above)")
         for col in ("config", "clock MHz", "latency us", "GOPS", "GOPS/mm2", "GOPS/W", "energy/block uJ"):

@@ -27,3 +27,21 @@ def test_parameter_rewrite_and_targets():
     assert names[0] == "pe" and names[-1].startswith("qblock_top") and "systolic_array_4x4" in names
     pe = synthesize_target(targets(4)[0])
     assert pe.area_um2 > 0 and pe.power_mw > 0
+
+
+def test_composed_top_and_derived_figures():
+    from accelerator_baseline import golden as G
+    from accelerator_baseline.report import composed_top, derived
+
+    unit = {"area_um2": 1000.0, "power_mw": 1.0, "fmax_mhz": 100.0}
+    ppa = {"systolic_array_4x4": unit, "requant_4": unit, "vector_unit_4": dict(unit, fmax_mhz=50.0),
+           "buffer_32b_x64": {"area_um2": 2048.0, "power_mw": 2.048}}
+    top = composed_top(ppa, G.CONFIGS["tiny"])
+    assert top["fmax_mhz"] == 50.0
+    assert top["area_um2"] == 3000.0 + top["buffer_bits"] * 1.0
+    assert abs(top["power_mw"] - (3.0 + top["buffer_bits"] * 0.001)) < 1e-9
+    block = {"block_cycles": 1000, "macs": 50_000}
+    d = derived(block, top)
+    assert abs(d["at_100mhz"]["gops"] - 2 * 50_000 / 10e-6 / 1e9) < 1e-9
+    assert abs(d["at_fmax"]["latency_us"] - 20.0) < 1e-9
+    assert composed_top({}, G.CONFIGS["tiny"]) is None

@@ -24,6 +24,7 @@ from agent import checks
 from agent.extract import extract_verilog
 from agent.feedback import candidate_feedback, render, verdict
 from agent.llm import LLMClient, LLMError, Message, Request
+from agent.llm.client import default_cache_dir
 from agent.problem import Problem
 from agent.trace import trace_mismatch
 
@@ -89,7 +90,8 @@ class RunContext:
     def client(self, state: AgentState) -> LLMClient:
         tier = str(state.get("tier", 0))
         if tier not in self.clients:
-            client = LLMClient(self.options.models[int(tier)], cache_dir=self.cache_dir if self.options.cache else None,
+            cache = (self.cache_dir or default_cache_dir()) if self.options.cache else None
+            client = LLMClient(self.options.models[int(tier)], cache_dir=cache,
                                record_to=self.run_dir / "transcript.jsonl")
             client.seek(state.get("calls", {}).get(tier, 0))
             self.clients[tier] = client

@@ -34,7 +34,11 @@ LOCAL_SERVERS = {
     "lmstudio": "http://localhost:1234/v1",
 }
 DEFAULT_CONCURRENCY = {"openai": 8, "anthropic": 4, "replay": 1}
-DEFAULT_CACHE_DIR = Path(".hwagent-cache") / "llm"
+def default_cache_dir() -> Path:
+    """`$HWAGENT_CACHE_DIR/llm` when set (the PPA cache lives beside it), else `.hwagent-cache/llm`."""
+    root = os.environ.get("HWAGENT_CACHE_DIR")
+    return Path(root) / "llm" if root else Path(".hwagent-cache") / "llm"
+
 SETUP_HINT = ("set OPENAI_API_KEY or ANTHROPIC_API_KEY, or start a local server (e.g. `ollama serve` and "
               "--llm ollama/qwen2.5-coder:7b), or replay a transcript with --llm replay/PATH")
 
@@ -130,7 +134,7 @@ def _semaphore(ref: ModelRef) -> threading.BoundedSemaphore:
 class LLMClient:
     """One model behind the protocol, with per-provider concurrency limit, cost, cache and recording."""
 
-    def __init__(self, model: str, *, cache_dir: Path | None = DEFAULT_CACHE_DIR, record_to: Path | None = None,
+    def __init__(self, model: str, *, cache_dir: Path | None = None, record_to: Path | None = None,
                  prices: dict[str, tuple[float, float]] | None = None, provider: Provider | None = None,
                  timeout_s: float = 120.0, max_retries: int = 4):
         self.ref = parse_model(model)

@@ -101,3 +101,25 @@ def test_kill_9_then_resume(tmp_path):
 def test_resume_unknown_run_is_one_line(tmp_path):
     result = hwagent("resume", "no-such-run", "--out", str(tmp_path))
     assert result.returncode == 2 and "no run 'no-such-run'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_openai_compatible_server_end_to_end_with_cache(tmp_path):
+    from llm_loopback import LoopbackServer, Reply, openai_chat
+
+    secret = "sk-loop-SECRET"
+    with LoopbackServer([Reply(200, openai_chat([answer(ADDSAT_GOOD)], 900, 150))]) as server:
+        env = {"LOOP_BASE_URL": server.url + "/v1", "LOOP_API_KEY": secret, "HWAGENT_CACHE_DIR": str(tmp_path / "c")}
+        args = ("run", str(ADDSAT_SPEC), "--llm", "openai-api/loop/coder-7b", "--out", str(tmp_path / "runs"), "--json")
+        first = hwagent(*args, env=env)
+        assert first.returncode == 0, first.stderr
+        second = hwagent(*args, env=env)
+        assert second.returncode == 0 and len(server.requests) == 1  # answered from the response cache
+        third = hwagent(*args, "--no-cache", env=env)
+        assert third.returncode == 0 and len(server.requests) == 2
+    summary = json.loads(first.stdout)
+    assert summary["passed"] and summary["usage"]["prompt_tokens"] == 900
+    assert server.requests[0]["body"]["model"] == "coder-7b"
+    assert "Implement the Verilog module `addsat`" in server.requests[0]["body"]["messages"][1]["content"]
+    for path in (tmp_path / "runs").rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".jsonl", ".md"):
+            assert secret not in path.read_text(errors="replace"), path

@@ -8,6 +8,8 @@ check works for them too.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,6 +99,7 @@ def benchmark_problem(problem_id: str, prompt: str, interface: str, top: str, te
                       iverilog_flags: list[str] = ("-g2012",)) -> Problem:
     """A benchmark task as a Problem: its testbench and trusted sources are written to a private folder."""
     folder = Path(tempfile.mkdtemp(prefix="hwagent-bench-"))
+    atexit.register(shutil.rmtree, folder, True)
     tb_path = folder / f"{testbench_top}_tb.sv"
     tb_path.write_text(testbench)
     trusted_paths = []

@@ -15,6 +15,7 @@ _MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+(\\?[A-Za-z_][\w$]*)", re
 _MODULE_SPAN = re.compile(r"^[ \t]*(?:module|macromodule)\s+\\?[A-Za-z_][\w$]*.*?\bendmodule\b(?:[ \t]*:[ \t]*\w+)?",
                           re.DOTALL | re.MULTILINE)
 _PREAMBLE = re.compile(r"^[ \t]*`(?:timescale|define|default_nettype|include)\b[^\n]*$", re.MULTILINE)
+_TESTBENCH_NAME = re.compile(r"^(?:tb|testbench|test_?bench\w*|tb_\w+|\w+_tb|\w+_testbench)$", re.IGNORECASE)
 _HDL_LANGS = {"", "verilog", "systemverilog", "sv", "v", "vlog", "hdl"}
 
 
@@ -62,10 +63,15 @@ def _assemble(spans: list[tuple[str, str]], chunks: list[str], method: str, top:
     for name, text in spans:
         latest.pop(name, None)
         latest[name] = text  # re-insert: a redefinition moves to the end
-    names = list(latest)
     problem = ""
     if len(spans) > len(latest):
         problem = "a module was defined more than once; the last definition was kept"
+    benches = [name for name in latest if name != top and _TESTBENCH_NAME.match(name)]
+    if top is not None and benches and len(benches) < len(latest):
+        for name in benches:  # the model added its own testbench: the trusted one is used instead
+            del latest[name]
+        problem = (problem + "; " if problem else "") + f"testbench module(s) {', '.join(benches)} dropped"
+    names = list(latest)
     if top is not None and top not in latest:
         return Extraction(None, names, method, f"the answer defines {', '.join(names)} but not the required "
                                                f"module `{top}`")

@@ -103,3 +103,10 @@ def test_vcd_reader(tmp_path):
     assert show(q.at(0), 8) == "xxxxxxxx" and show(q.at(5), 8, signed=True) == "-2" and show(q.at(7), 8) == "254"
     assert q.at(15) == "00000001" and wave.rising_edges(wave.find("clk")) == [5, 15]
     assert json.dumps(wave.to_fs(15)) == "15000"
+
+
+def test_a_testbench_in_the_answer_is_dropped():
+    answer = ("```verilog\nmodule top(input a, output y); assign y = a; endmodule\n\nmodule tb;\n  reg a; wire y;\n"
+              "  top dut(.a(a), .y(y));\nendmodule\n```")
+    result = extract_verilog(answer, "top")
+    assert result.modules == ["top"] and "module tb" not in result.code and "tb dropped" in result.problem

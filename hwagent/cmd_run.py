@@ -54,8 +54,8 @@ def _resolver(data: str | None):
             raise ProblemError(str(exc)) from None
         except KeyError as exc:
             raise ProblemError(str(exc.args[0])) from None
-        sample_tb = dict(testbench=task.testbench, testbench_top=task.testbench_top, trusted=list(task.trusted),
-                         data_files=list(task.data_files))
+        sample_tb = {"testbench": task.testbench, "testbench_top": task.testbench_top,
+                     "trusted": list(task.trusted), "data_files": list(task.data_files)}
         if suite.id.startswith("verilog-eval"):
             sample_tb |= {"iverilog_flags": ["-Wall", "-Winfloop", "-Wno-timescale", "-g2012"]}
         else:
@@ -195,7 +195,7 @@ def register(app: typer.Typer) -> None:
         review: bool = typer.Option(False, help="Pause before each repair: accept, edit or stop"),
         trace: bool = typer.Option(True, help="Waveform tracing of the first mismatch"),
         cache: bool = typer.Option(True, help="On-disk LLM response cache (.hwagent-cache/llm)"),
-        out: Path = typer.Option("runs", help="Directory for run directories"),
+        out: Path = typer.Option("runs", help="Directory for run directories"),  # noqa: B008
         data: str = typer.Option(None, help="Benchmark data folder (default HWAGENT_DATA_DIR)"),
         json_out: bool = typer.Option(False, "--json", help="Print summary.json on stdout"),
     ) -> None:
@@ -223,7 +223,7 @@ def register(app: typer.Typer) -> None:
         llm: str = typer.Option(None, "--llm", help="Use this model from now on (e.g. the provider is back)"),
         cascade: str = typer.Option(None, help="Replace the cascade (same number of tiers)"),
         review: bool = typer.Option(None, help="Turn review pauses on or off"),
-        out: Path = typer.Option("runs", help="Directory holding the run directories"),
+        out: Path = typer.Option("runs", help="Directory holding the run directories"),  # noqa: B008
         json_out: bool = typer.Option(False, "--json", help="Print summary.json on stdout"),
     ) -> None:
         """Continue a stopped or killed run from its last checkpoint."""

@@ -62,7 +62,7 @@ def test_functional_bug_fixed_after_mismatch_feedback_with_trace(tmp_path):
     ], "functional bug then fix")
     assert summary["passed"] and summary["iterations"] == 2
     feedback = (run_dir / "iter_01" / "feedback.md").read_text()
-    table = [line for line in feedback.splitlines() if "<- first mismatch" in line][0]
+    table = next(line for line in feedback.splitlines() if "<- first mismatch" in line)
     assert "| 44 | 255 |" in table.replace(" 25000 ps <- first mismatch", "")
     assert (run_dir / "iter_01" / "cand_0" / "waves.vcd").is_file()
 
@@ -200,8 +200,8 @@ def test_token_budget_stops_the_run(tmp_path):
 
 
 def test_the_same_design_is_not_traced_twice(tmp_path):
-    summary, run_dir = run(tmp_path, [exchange(answer(ADDSAT_WRAPS)), exchange(answer(ADDSAT_WRAPS))],
-                           "the model repeats itself", max_iters=2)
+    _, run_dir = run(tmp_path, [exchange(answer(ADDSAT_WRAPS)), exchange(answer(ADDSAT_WRAPS))],
+                     "the model repeats itself", max_iters=2)
     assert (run_dir / "iter_01" / "cand_0" / "trace.json").is_file()
     assert not (run_dir / "iter_02" / "cand_0" / "trace.json").exists()
     assert "Waveform around the first mismatch" in (run_dir / "iter_02" / "feedback.md").read_text()

@@ -89,8 +89,9 @@ def test_self_written_testbench_and_judge(tmp_path):
         exchange(f"```python\n{right_tb}```", expect=["Your previous testbench was judged wrong",
                                                       "saturate at 255"]),
     ], "self-written testbench is wrong, the judge blames it, the rewrite passes")
-    from agent.graph import RunContext, build_graph, initial_state
     from langgraph.checkpoint.memory import InMemorySaver
+
+    from agent.graph import RunContext, build_graph, initial_state
 
     options = RunOptions(models=[f"replay/{transcript}"], max_iters=3)
     run_dir = tmp_path / "run"

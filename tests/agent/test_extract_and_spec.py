@@ -18,12 +18,12 @@ EXAMPLES = golden.HERE
 @pytest.mark.parametrize(("answer", "modules", "method"), [
     ("Sure:\n```verilog\nmodule top(input a, output y);\n  assign y = a;\nendmodule\n```\nHope it helps.",
      ["top"], "fenced"),
-    ("```systemverilog\nmodule sub(input a, output y); assign y = ~a; endmodule\n```\nand\n```sv\n"
-     "module top(input a, output y);\n  sub u(.a(a), .y(y));\nendmodule : top\n```", ["sub", "top"], "fenced"),
+    (("```systemverilog\nmodule sub(input a, output y); assign y = ~a; endmodule\n```\nand\n```sv\n"
+      "module top(input a, output y);\n  sub u(.a(a), .y(y));\nendmodule : top\n```"), ["sub", "top"], "fenced"),
     ("[BEGIN]\nmodule top(input a, output y);\n  assign y = a;\nendmodule\n[DONE]", ["top"], "markers"),
     ("The design is\nmodule top(input a, output y); assign y = a; endmodule\nThat is all.", ["top"], "bare"),
-    ("```\nmodule top(input a, output y); assign y = 0; endmodule\n```\nOops, fixed:\n```verilog\n"
-     "module top(input a, output y); assign y = a; endmodule\n```", ["top"], "fenced"),
+    (("```\nmodule top(input a, output y); assign y = 0; endmodule\n```\nOops, fixed:\n```verilog\n"
+      "module top(input a, output y); assign y = a; endmodule\n```"), ["top"], "fenced"),
 ])
 def test_extraction_variants(answer, modules, method):
     result = extract_verilog(answer, "top")

@@ -123,3 +123,11 @@ def test_openai_compatible_server_end_to_end_with_cache(tmp_path):
     for path in (tmp_path / "runs").rglob("*"):
         if path.is_file() and path.suffix in (".json", ".jsonl", ".md"):
             assert secret not in path.read_text(errors="replace"), path
+
+
+def test_review_prompt_on_the_terminal(tmp_path):
+    transcript = write_transcript(tmp_path / "t.jsonl", [exchange(answer(ADDSAT_WRAPS))], "reviewer stops")
+    result = hwagent("run", str(ADDSAT_SPEC), "--llm", f"replay/{transcript}", "--review", "--out",
+                     str(tmp_path / "runs"), input="stop\n")
+    assert result.returncode == 1 and "stopped: by reviewer" in result.stdout
+    assert "| y | 2 | 25000 | 255 | 44 |" in result.stdout  # the feedback was shown before asking

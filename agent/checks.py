@@ -110,7 +110,7 @@ def sim_summary(result: SimResult, problem: Problem) -> dict:
     errors = [f"{d.position()}: {d.message}" for d in result.diagnostics if d.is_error][:10]
     summary = result.summary()
     if (result.failing_tests or result.mismatches is None) and result.assertion_messages:
-        summary = f"{result.reason}: {result.assertion_messages[0].strip(' =')}"
+        summary = f"{result.reason}: {result.assertion_messages[0].split(';')[0].strip(' =')}"
     return {"passed": result.passed, "reason": result.reason, "mismatches": result.mismatches,
             "samples": result.samples, "summary": summary, "rows": mismatch_rows(result, problem)[:20],
             "assertions": result.assertion_messages[:5], "errors": errors,

@@ -100,7 +100,9 @@ def _progress(out, status):
         elif node == "rank":
             usage = info.get("usage") or {}
             cost = "?" if usage.get("cost_unknown") else f"${usage.get('cost_usd', 0):.4f}"
-            out.print(f"iter {info['iteration']:>2} [dim]{info['model']}[/]  this: {info['verdict']}  "
+            model = info["model"]
+            model = f"replay/{Path(model[7:]).name}" if model.startswith("replay/") else model
+            out.print(f"iter {info['iteration']:>2} [dim]{model}[/]  this: {info['verdict']}  "
                       f"best: [bold]{info['best']}[/]  tokens {usage.get('prompt_tokens', 0)}+"
                       f"{usage.get('completion_tokens', 0)}  {cost}", highlight=False)
         elif node == "escalate":

@@ -115,6 +115,7 @@ def show(value: str | None, width: int, signed: bool = False) -> str:
     if any(c in value for c in "xz"):
         return value if len(value) <= 8 else ("x" if "x" in value else "z") + f"({width} bits)"
     number = as_int(value, width, signed)
-    if width > 64:
-        return hex(int(value, 2))
+    if width > 64:  # wide buses: the low end in hex, kept short for the prompt
+        text = hex(int(value, 2))
+        return text if len(text) <= 20 else f"...{text[-16:]} ({width} bits)"
     return str(number)

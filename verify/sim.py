@@ -22,13 +22,15 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from pydantic import BaseModel, Field
 
 from verify import sandbox, tools
 from verify.diagnostics import Diagnostic
-from verify.safety import check_design
+from verify.safety import check_design, check_hierarchy, check_source
 
 REASONS = ("passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result")
 _DISPLAY_TASK = re.compile(r"\$(display|write|strobe|monitor)([bho]?)\b(\s*\(\s*\)|\s*\()?")
@@ -87,15 +89,6 @@ class RunDir:
         self.build.mkdir()
         self.work.mkdir()
 
-    def write_tagged(self, testbench: list[Path], token: str) -> list[Path]:
-        """Copies of the trusted testbench files in build/, their display tasks tagged with `token`."""
-        tagged = []
-        for index, file in enumerate(testbench):
-            dest = self.build / f"tb{index}_{file.name}"
-            dest.write_text(tag_testbench(file.read_text(errors="replace"), token))
-            tagged.append(dest)
-        return tagged
-
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
@@ -146,6 +139,138 @@ def _excerpt(text: str, lines: int = 40) -> str:
     return "\n".join(rows[-lines:])
 
 
+@dataclass
+class Source:
+    """One source for the iverilog command line, in order. `role`: design (untrusted, safety-checked),
+    testbench (trusted, display tasks token-tagged) or trusted (compiled as is). `name` is what messages show."""
+
+    name: str
+    text: str
+    role: str
+
+    @classmethod
+    def from_path(cls, path: str | Path, role: str) -> "Source":
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such file: {path}")
+        return cls(str(path), path.read_text(errors="replace"), role)
+
+
+@dataclass
+class IcarusRun:
+    """Everything one Icarus compile + run produced, for judges that need more than a verdict."""
+
+    rejected: list[Diagnostic] = field(default_factory=list)
+    compile_rc: int | None = None
+    compile_stdout: str = ""
+    compile_stderr: str = ""
+    compiled: bool = False
+    sim_rc: int | None = None
+    sim_lines: list[tuple[str, bool]] = field(default_factory=list)  # (text, printed by the testbench)
+    sim_stderr: str = ""
+    timed_out: bool = False
+    timed_out_in: str = ""  # compile | sim
+    output_truncated: bool = False
+    run_dir: str | None = None
+    waveform: str | None = None
+    wall_s: float = 0.0
+
+    @property
+    def sim_stdout(self) -> str:
+        return "".join(text + "\n" for text, _ in self.sim_lines)
+
+    @property
+    def report_lines(self) -> list[str]:
+        """The testbench's own lines (token-tagged, token removed): the only ones a verdict may trust."""
+        return [text for text, tagged in self.sim_lines if tagged]
+
+    @property
+    def compile_log(self) -> str:
+        return self.compile_stdout + self.compile_stderr
+
+    @property
+    def sim_log(self) -> str:
+        return self.sim_stdout + (f"\n[stderr]\n{self.sim_stderr}" if self.sim_stderr.strip() else "")
+
+
+def run_icarus(sources: list[Source], tops: str | list[str], *, flags: list[str] = ("-g2012",),
+               timeout_s: float = 60.0, plusargs: list[str] = (), data_files: list[str | Path] = (),
+               include_dirs: list[str | Path] = (), defines: dict[str, str | None] | None = None,
+               run_root: str | Path | None = None,
+               keep: bool | Callable[[IcarusRun], bool] = False) -> IcarusRun:
+    """Safety-check the design sources, compile all sources in the given order with iverilog, run `vvp -n`.
+
+    Compile and simulation run in one sandboxed shell (one process-group launch keeps the overhead low), so
+    `timeout_s` bounds both together. `keep` (a bool, or a test on the finished run) keeps the run dir, moved
+    out of RAM, and reports its path and first waveform.
+    """
+    start = time.monotonic()
+    raw = IcarusRun()
+    raw.rejected = [d for s in sources if s.role == "design" for d in check_source(s.text, s.name)]
+    if raw.rejected:
+        raw.wall_s = time.monotonic() - start
+        return raw
+    iverilog = tools.require(tools.iverilog())
+    token = f"@@HWAGENT{secrets.token_hex(8)}@@"
+    run = RunDir(run_root)
+    try:
+        paths, names = [], {}
+        for index, source in enumerate(sources):
+            path = run.build / f"{index}_{source.role}_{Path(source.name).name}"
+            text = tag_testbench(source.text, token) if source.role == "testbench" else source.text
+            path.write_text(text, errors="replace")  # a JSON sample may hold lone surrogates
+            paths.append(path)
+            names[str(path)] = source.name
+        design = [p for p, s in zip(paths, sources) if s.role == "design"]
+        raw.rejected = [_rename(d, names) for d in check_hierarchy(design)]
+        if raw.rejected:
+            return raw
+        for file in data_files:
+            shutil.copyfile(file, run.work / Path(file).name)
+        simv = run.build / "sim.vvp"
+        cmd = [iverilog.path, *flags, "-o", str(simv)]
+        cmd += [f"-s{top}" for top in ([tops] if isinstance(tops, str) else tops)]
+        cmd += [f"-I{Path(d).resolve()}" for d in include_dirs]
+        cmd += [f"-D{k}={v}" if v is not None else f"-D{k}" for k, v in (defines or {}).items()]
+        cmd += [str(p) for p in paths]
+        vvp = shutil.which("vvp", path=str(Path(iverilog.path).parent)) or shutil.which("vvp")
+        out, err, status = run.build / "compile.out", run.build / "compile.err", run.build / "compile.status"
+        script = (f"{shlex.join(cmd)} >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}; status=$?; "
+                  f"echo $status >{shlex.quote(str(status))}; [ $status -eq 0 ] || exit $status; "
+                  f"exec {shlex.join([vvp, '-n', str(simv), *plusargs])}")
+        ran = sandbox.run(["/bin/sh", "-c", script], run.work,
+                          sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5))
+        raw.compile_stdout = _replace_all(out.read_text(errors="replace") if out.exists() else "", names)
+        raw.compile_stderr = _replace_all(err.read_text(errors="replace") if err.exists() else "", names)
+        raw.compile_rc = int(status.read_text()) if status.exists() else None
+        raw.compiled = raw.compile_rc == 0 and simv.exists()
+        raw.timed_out, raw.output_truncated = ran.timed_out, ran.output_truncated
+        if ran.timed_out:
+            raw.timed_out_in = "sim" if raw.compile_rc is not None else "compile"
+        if raw.compiled:
+            raw.sim_rc, raw.sim_stderr = ran.returncode, ran.stderr
+            raw.sim_lines = [(line.replace(token, ""), line.startswith(token)) for line in ran.stdout.splitlines()]
+        return raw
+    finally:
+        if keep is True or (callable(keep) and keep(raw)):
+            raw.run_dir, raw.waveform = _keep(run)
+        else:
+            run.remove()
+        raw.wall_s = time.monotonic() - start
+
+
+def _rename(diag: Diagnostic, names: dict[str, str]) -> Diagnostic:
+    return diag.model_copy(update={"file": names.get(diag.file, diag.file)})
+
+
+def _keep(run: RunDir) -> tuple[str, str | None]:
+    """Keep a run dir (moved out of RAM); return it and its first waveform."""
+    path = run.keep()
+    waves = sorted(p for p in run.work.iterdir() if p.suffix in (".vcd", ".fst"))
+    waves += sorted(run.build.glob("sim/*.fst")) + sorted(run.build.glob("sim/*.vcd"))  # cocotb's dumps
+    return str(path), (str(waves[0]) if waves else None)
+
+
 def simulate_native(design: list[str | Path], testbench: list[str | Path], top: str, *,
                     trusted: list[str | Path] = (), data_files: list[str | Path] = (),
                     include_dirs: list[str | Path] = (), defines: dict[str, str] | None = None,
@@ -161,57 +286,24 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
     iverilog as testbench, trusted, design; `design_first` puts the design first (which `timescale a file
     without one inherits depends on this order). `timeout_s` covers compilation and simulation together.
     """
-    start = time.monotonic()
-    design_paths, tb_paths = _as_paths(design), _as_paths(testbench)
-    trusted_paths, data_paths = _as_paths(trusted), _as_paths(data_files)
-    iverilog = tools.require(tools.iverilog())
-    rejected = check_design(design_paths)
-    if rejected:
-        return SimResult(passed=False, reason="rejected", diagnostics=rejected,
-                         log_excerpt="\n".join(f"{d.position()}: {d.message}" for d in rejected),
-                         wall_s=time.monotonic() - start)
-
-    token = f"@@HWAGENT{secrets.token_hex(8)}@@"
-    run = RunDir(run_root)
-    tagged_tb = run.write_tagged(tb_paths, token)
-    for file in data_paths:
-        shutil.copyfile(file, run.work / file.name)
-    originals = {str(t): str(o) for t, o in zip(tagged_tb, tb_paths)}
-
-    tops, extra = [top], []
+    design_src = [Source.from_path(p, "design") for p in design]
+    others = [Source.from_path(p, "testbench") for p in testbench] + [Source.from_path(p, "trusted") for p in trusted]
+    tops = [top]
     if waves:
-        dumper = run.build / "hwagent_dump.v"
-        dumper.write_text(f'module hwagent_dump; initial begin $dumpfile("waves.vcd"); '
-                          f'$dumpvars(0, {top}); end endmodule\n')
-        extra.append(dumper)
+        others.append(Source("hwagent_dump.v", f'module hwagent_dump; initial begin $dumpfile("waves.vcd"); '
+                                               f'$dumpvars(0, {top}); end endmodule\n', "trusted"))
         tops.append("hwagent_dump")
-    simv = run.build / "sim.vvp"
-    cmd = [iverilog.path, *iverilog_flags, "-o", str(simv)]
-    cmd += [f"-s{t}" for t in tops]
-    cmd += [f"-I{Path(d).resolve()}" for d in include_dirs]
-    cmd += [f"-D{k}={v}" if v is not None else f"-D{k}" for k, v in (defines or {}).items()]
-    sources = tagged_tb + trusted_paths + extra
-    sources = design_paths + sources if design_first else sources + design_paths
-    cmd += [str(p) for p in sources]
-    vvp = shutil.which("vvp", path=str(Path(iverilog.path).parent)) or shutil.which("vvp")
-    # Compile and run in one sandboxed shell: one process-group launch instead of two keeps the overhead low.
-    out, err, status = run.build / "compile.out", run.build / "compile.err", run.build / "compile.status"
-    script = (f"{shlex.join(cmd)} >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}; status=$?; "
-              f"echo $status >{shlex.quote(str(status))}; [ $status -eq 0 ] || exit $status; "
-              f"exec {shlex.join([vvp, '-n', str(simv), *plusargs])}")
-    limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5)
-    ran = sandbox.run(["/bin/sh", "-c", script], run.work, limits)
-    compile_stderr = _replace_all(err.read_text(errors="replace") if err.exists() else "", originals)
-    compile_log = _replace_all(out.read_text(errors="replace") if out.exists() else "", originals) + compile_stderr
-    diagnostics = _compile_diagnostics(compile_log, originals)
-    compiled = status.exists() and status.read_text().strip() == "0" and simv.exists()
-    if not compiled:
-        result = SimResult(passed=False, reason="timeout" if ran.timed_out else "compile_error",
-                           diagnostics=diagnostics, log_excerpt=_excerpt(compile_log), compile_stderr=compile_stderr)
-        return _finish(result, run, keep, start)
-    result = judge_native_output(ran, token, pass_pattern, fail_pattern)
-    result.diagnostics, result.compile_stderr = diagnostics, compile_stderr
-    return _finish(result, run, keep, start)
+    for file in data_files:
+        if not Path(file).is_file():
+            raise FileNotFoundError(f"no such file: {file}")
+    raw = run_icarus(design_src + others if design_first else others + design_src, tops, flags=iverilog_flags,
+                     timeout_s=timeout_s, plusargs=plusargs, data_files=data_files, include_dirs=include_dirs,
+                     defines=defines, run_root=run_root,
+                     keep=keep == "always" or (keep == "failed" and (
+                         lambda run: not judge_native(run, pass_pattern, fail_pattern).passed)))
+    result = judge_native(raw, pass_pattern, fail_pattern)
+    result.run_dir, result.waveform, result.wall_s = raw.run_dir, raw.waveform, raw.wall_s
+    return result
 
 
 def _replace_all(text: str, mapping: dict[str, str]) -> str:
@@ -220,12 +312,19 @@ def _replace_all(text: str, mapping: dict[str, str]) -> str:
     return text
 
 
-def judge_native_output(ran: sandbox.Completed, token: str, pass_pattern: str | None = None,
-                        fail_pattern: str | None = None) -> SimResult:
-    """Read the verdict from the token-tagged report lines only."""
-    report = [line.replace(token, "") for line in ran.stdout.splitlines() if line.startswith(token)]
-    shown = ran.stdout.replace(token, "") + (f"\n[stderr]\n{ran.stderr}" if ran.stderr.strip() else "")
-    result = SimResult(passed=False, reason="no_result", report_lines=report[-50:], log_excerpt=_excerpt(shown))
+def judge_native(raw: IcarusRun, pass_pattern: str | None = None, fail_pattern: str | None = None) -> SimResult:
+    """hwagent's verdict on a native run, read from the token-tagged report lines only."""
+    diagnostics = _compile_diagnostics(raw.compile_log, {})
+    if raw.rejected:
+        return SimResult(passed=False, reason="rejected", diagnostics=raw.rejected,
+                         log_excerpt="\n".join(f"{d.position()}: {d.message}" for d in raw.rejected))
+    if not raw.compiled:
+        return SimResult(passed=False, reason="timeout" if raw.timed_out else "compile_error",
+                         diagnostics=diagnostics, log_excerpt=_excerpt(raw.compile_log),
+                         compile_stderr=raw.compile_stderr)
+    report = raw.report_lines
+    result = SimResult(passed=False, reason="no_result", report_lines=report[-50:], log_excerpt=_excerpt(raw.sim_log),
+                       diagnostics=diagnostics, compile_stderr=raw.compile_stderr)
     for line in report:
         if hint := _OUTPUT_HINT.search(line):
             result.output_mismatches[hint[1]] = int(hint[2])
@@ -236,9 +335,7 @@ def judge_native_output(ran: sandbox.Completed, token: str, pass_pattern: str | 
         if fail_pattern and re.search(fail_pattern, line):
             result.assertion_messages.append(line.strip())
     passed_marker = bool(pass_pattern) and any(re.search(pass_pattern, line) for line in report)
-    if ran.timed_out:
-        result.reason = "timeout"
-    elif any(line.strip() == "TIMEOUT" for line in report):
+    if raw.timed_out or any(line.strip() == "TIMEOUT" for line in report):
         result.reason = "timeout"
     elif result.mismatches is not None:
         result.passed = result.mismatches == 0 and result.samples > 0 and not result.assertion_messages
@@ -247,7 +344,7 @@ def judge_native_output(ran: sandbox.Completed, token: str, pass_pattern: str | 
         result.reason = "mismatch"
     elif passed_marker:
         result.passed, result.reason = True, "passed"
-    elif ran.returncode != 0:
+    elif raw.sim_rc != 0:
         result.reason = "runtime_error"
     return result
 
@@ -255,10 +352,7 @@ def judge_native_output(ran: sandbox.Completed, token: str, pass_pattern: str | 
 def _finish(result: SimResult, run: RunDir, keep: str, start: float) -> SimResult:
     keep_dir = keep == "always" or (keep == "failed" and not result.passed)
     if keep_dir:
-        result.run_dir = str(run.keep())
-        waves = sorted(path for path in run.work.iterdir() if path.suffix in (".vcd", ".fst"))
-        waves += sorted(run.build.glob("sim/*.fst")) + sorted(run.build.glob("sim/*.vcd"))  # cocotb's dumps
-        result.waveform = str(waves[0]) if waves else None
+        result.run_dir, result.waveform = _keep(run)
     else:
         run.remove()
     result.wall_s = time.monotonic() - start

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from evals.runner import RawRun, Source, run_icarus
+from verify.sim import IcarusRun, Source, run_icarus
 from evals.suites import Problem, Suite, Verdict, module_header
 
 IVERILOG_FLAGS = ["-Wall", "-Winfloop", "-Wno-timescale", "-g2012"]
@@ -102,7 +102,7 @@ def analyze_v2(log_lines: list[tuple[str, bool]], sample_text: str) -> tuple[str
     return letter, mismatches, samples
 
 
-def _v2_log(raw: RawRun) -> list[tuple[str, bool]]:
+def _v2_log(raw: IcarusRun) -> list[tuple[str, bool]]:
     lines = [(line, False) for line in raw.compile_log.splitlines()]
     lines += raw.sim_lines
     lines += [(line, False) for line in raw.sim_stderr.splitlines()]
@@ -211,11 +211,11 @@ class VerilogEvalV1(Suite):
         sources = [Source(f"{problem.id}_test.sv", problem.testbench + "\n", "testbench"),
                    Source(f"{problem.id}.sv", problem.interface + "\n" + sample, "design")]
         raw = run_icarus(sources, problem.testbench_top, flags=IVERILOG_FLAGS,
-                         timeout_s=timeout_s or self.default_timeout_s, shared_budget=True)
+                         timeout_s=timeout_s or self.default_timeout_s)
         return judge_v1(problem.id, raw)
 
 
-def judge_v1(task_id: str, raw: RawRun) -> Verdict:
+def judge_v1(task_id: str, raw: IcarusRun) -> Verdict:
     """execution.py's decision, in its order: timeout, syntax error, any stderr, the Mismatches line."""
     if raw.rejected:
         detail = "\n".join(f"{d.position()}: {d.message}" for d in raw.rejected)

@@ -50,3 +50,17 @@ def test_incomplete_checkpoint_is_one_clear_error(tmp_path):
     write_llama(tmp_path, drop="model.layers.0.mlp.up_proj.weight")
     with pytest.raises(CheckpointError, match="missing model.layers.0.mlp.up_proj.weight"):
         profile_model(with_overrides(resolve_model(str(tmp_path)), seq=8), calib_tokens=8)
+
+
+def test_cli_profile_hf(tmp_path):
+    from typer.testing import CliRunner
+
+    from hwagent.cli import app
+
+    write_llama(tmp_path)
+    res = CliRunner().invoke(app, ["profile", "--hf", str(tmp_path), "--seq", "8", "--calib-tokens", "8", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["config"]["hf_arch"] == "llama" and [p["name"] for p in data["phases"]] == ["prefill", "decode"]
+    res = CliRunner().invoke(app, ["profile", "--hf", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "no config.json" in res.output

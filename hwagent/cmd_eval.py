@@ -15,11 +15,11 @@ from rich.table import Table
 from hwagent.console import EXIT_DESIGN_FAILED, EXIT_OK, console, emit_json, err_console, fail
 from verify.tools import ToolMissing
 
-eval_app = typer.Typer(help="Benchmark suites (VerilogEval v1/v2, RTLLM v2): references, pass@k, reports.",
+eval_app = typer.Typer(help="Benchmark suites (VerilogEval v1/v2, RTLLM v2, mfm-accel): references, pass@k, reports.",
                        no_args_is_help=True)
 
 SuiteOpt = Annotated[str, typer.Option("--suite", help="verilog-eval-v2:spec-to-rtl, verilog-eval-v2:code-complete, "
-                                                       "verilog-eval-v1:human, verilog-eval-v1:machine or rtllm-v2.")]
+                                                       "verilog-eval-v1:human, verilog-eval-v1:machine, rtllm-v2 or mfm-accel.")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding verilog-eval-v2/, verilog-eval-v1/, "
                                                                "rtllm-v2/ (default: HWAGENT_DATA_DIR, then the cache).")]
 JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel simulations (default: cores).")]

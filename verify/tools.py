@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-APT_PACKAGES = "iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc"
+APT_PACKAGES = "iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc ccache"
 APT_HINT = f"sudo apt-get update && sudo apt-get install -y {APT_PACKAGES}"
 OSU018_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
 COCOTB_MIN_VERILATOR = (5, 36)

@@ -61,6 +61,7 @@ def check_ports(design: Path, problem: Problem) -> dict:
 def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_source: str | None = None,
              simulator: str = "icarus") -> tuple[dict, SimResult]:
     """Run the problem's testbench (or `tb_source`, a self-written cocotb test) against `design`."""
+    work = work.resolve()  # the simulator runs in its own directory: every path handed to it is absolute
     work.mkdir(parents=True, exist_ok=True)
     cocotb_source = tb_source if tb_source is not None else problem.cocotb_source
     if problem.native is not None and tb_source is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hwagent import cmd_baseline, cmd_bench, cmd_eval, cmd_run, cmd_verify, cmd_workloads
+from hwagent import cmd_baseline, cmd_bench, cmd_demo, cmd_eval, cmd_run, cmd_verify, cmd_workloads
 
 app = typer.Typer(
     name="hwagent",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+cmd_demo.register(app)
 cmd_verify.register(app)
 cmd_bench.register(app)
 cmd_baseline.register(app)

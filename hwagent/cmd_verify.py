@@ -6,7 +6,7 @@ import re
 from contextlib import nullcontext
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -21,7 +21,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 
 def register(app: typer.Typer) -> None:
-    for command in (doctor, lint_cmd, sim_cmd, ppa_cmd, demo):
+    for command in (doctor, lint_cmd, sim_cmd, ppa_cmd):
         name = command.__name__.removesuffix("_cmd")
         app.command(name=name)(command)
 
@@ -54,7 +54,7 @@ def _check_files(files: list[Path]) -> None:
 
 
 def lint_cmd(files: Annotated[list[Path], typer.Argument(help="Verilog/SystemVerilog sources.")],
-             top: Annotated[Optional[str], typer.Option(help="Top module name.")] = None,
+             top: Annotated[str | None, typer.Option(help="Top module name.")] = None,
              json_out: JsonOpt = False) -> None:
     """Lint with pyslang, Verilator and Icarus; one merged list. Exit 1 when any error is found."""
     _check_files(files)
@@ -84,16 +84,16 @@ def print_lint(report: LintReport) -> None:
 def _guess_tb_top(files: list[Path]) -> str | None:
     """The testbench top: a module declared in the testbench files that none of them instantiates."""
     text = "\n".join(f.read_text(errors="replace") for f in files)
-    text = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
-    declared = re.findall(r"^\s*module\s+(\w+)", text, re.M)
-    roots = [m for m in declared if not re.search(rf"^\s*{m}\s+(#\s*\(.*?\)\s*)?\w+\s*\(", text, re.M | re.S)]
+    text = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL)
+    declared = re.findall(r"^\s*module\s+(\w+)", text, re.MULTILINE)
+    roots = [m for m in declared if not re.search(rf"^\s*{m}\s+(#\s*\(.*?\)\s*)?\w+\s*\(", text, re.MULTILINE | re.DOTALL)]
     return roots[0] if len(roots) == 1 else None
 
 
 def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (untrusted).")],
-            tb: Annotated[Optional[list[Path]], typer.Option("--tb", help="Native Verilog testbench file(s).")] = None,
-            cocotb: Annotated[Optional[Path], typer.Option(help="cocotb test module (.py).")] = None,
-            top: Annotated[Optional[str], typer.Option(
+            tb: Annotated[list[Path] | None, typer.Option("--tb", help="Native Verilog testbench file(s).")] = None,
+            cocotb: Annotated[Path | None, typer.Option(help="cocotb test module (.py).")] = None,
+            top: Annotated[str | None, typer.Option(
                 help="Top module: the testbench module with --tb, the design's top with --cocotb.")] = None,
             simulator: Annotated[str, typer.Option(help="cocotb simulator: icarus or verilator.")] = "icarus",
             waves: Annotated[bool, typer.Option(help="Dump waveforms (kept for failing runs).")] = False,
@@ -136,8 +136,8 @@ def print_sim(result: SimResult) -> None:
     if result.first_mismatch_time is not None:
         rows.append(("first mismatch at", str(result.first_mismatch_time)))
     if result.tests_total is not None:
-        rows.append(("cocotb tests", f"{result.tests_total - len(result.failing_tests)} of {result.tests_total} "
-                                     "passed"))
+        passed = result.tests_total - len(result.failing_tests)
+        rows.append(("cocotb tests", f"{passed} of {result.tests_total} passed"))
     rows += [("failing test", f"{name}: {msg}") for name, msg in zip(result.failing_tests, result.assertion_messages)]
     rows += [("diagnostic", f"{d.position()}: {d.message}") for d in result.diagnostics if d.is_error][:10]
     rows += [("waveform", result.waveform or "-"), ("run dir (kept)", result.run_dir or "-"),
@@ -154,7 +154,7 @@ def ppa_cmd(files: Annotated[list[Path], typer.Argument(help="Design sources.")]
             top: Annotated[str, typer.Option(help="Top module to synthesize.")],
             clock_mhz: Annotated[float, typer.Option(help="Clock for timing target and power.")] = 100.0,
             activity: Annotated[float, typer.Option(help="Switching activity for power (0..1).")] = 0.1,
-            clock: Annotated[Optional[str], typer.Option(help="Clock port (default: clk, clock, ...).")] = None,
+            clock: Annotated[str | None, typer.Option(help="Clock port (default: clk, clock, ...).")] = None,
             no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached results.")] = False,
             json_out: JsonOpt = False) -> None:
     """Synthesize to OSU018 cells (Yosys) and time/power the netlist (OpenSTA)."""
@@ -187,24 +187,19 @@ def print_ppa(report: PPAReport) -> None:
         console.print(f"[yellow]missing figures: {', '.join(report.missing)}[/]")
 
 
-def demo() -> None:
-    """The main job, end to end on a bundled example: lint, simulate and PPA a 4x4 int8 MAC array."""
+def demo_verify() -> bool:
+    """Lint, simulate and PPA the bundled 4x4 int8 MAC array and print the tables; True when it all passed."""
     for tool in (tools.iverilog(), tools.yosys()):
         if not tool.found:
             fail(f"{tool.name} not found. Install: {tool.install} (or run `make demo`, which installs it)")
     example = resources.files("hwagent") / "examples" / "mac_array"
     design, testbench = Path(str(example / "mac_array.v")), Path(str(example / "mac_array_tb.v"))
-    console.rule("[bold]hwagent demo: 4x4 int8 MAC array")
     console.print(f"design: {design}\ntestbench: {testbench}\n")
-    console.rule("1. lint (pyslang + Verilator + Icarus)")
     lint_report = lint([design], top="mac_array")
     print_lint(lint_report)
-    console.rule("2. simulate (Icarus, native testbench, sandboxed)")
     sim = simulate_native([design], [testbench], "mac_array_tb")
     print_sim(sim)
-    console.rule("3. PPA (Yosys -> OSU018 cells, OpenSTA)")
     with console.status("synthesizing mac_array ...", spinner="dots"):
         report = synthesize([design], "mac_array", clock_mhz=100.0, activity=0.1)
     print_ppa(report)
-    ok = lint_report.passed and sim.passed
-    raise typer.Exit(EXIT_OK if ok else EXIT_DESIGN_FAILED)
+    return lint_report.passed and sim.passed

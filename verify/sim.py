@@ -80,7 +80,7 @@ class RunDir:
     """
 
     def __init__(self, root: str | Path | None = None, prefix: str = "hwagent-sim-"):
-        self.root = Path(root) if root else None
+        self.root = Path(root).resolve() if root else None
         base = self.root or (_SCRATCH if os.access(_SCRATCH, os.W_OK) else KEPT_RUNS)
         base.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))

@@ -60,8 +60,10 @@ def test_ppa_json_has_the_documented_fields():
     assert result.returncode == 0 and data["cells"] > 0
 
 
-def test_demo_prints_lint_sim_and_ppa_tables():
-    result = hwagent("demo")
+def test_demo_runs_the_whole_pipeline(tmp_path):
+    result = hwagent("demo", "--out", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
-    for heading in ("lint", "simulation: passed", "PPA: mac_array", "fmax"):
-        assert heading in result.stdout
+    for heading in ("profile written", "compressed model written", "unit specs in", "SCRIPTED transcript",
+                    "passed after 2 iteration(s)", "simulation: passed", "PPA: mac_array", "fmax", "demo finished"):
+        assert heading in result.stdout, heading
+    assert (tmp_path / "demo" / "specs").is_dir() and (tmp_path / "demo" / "compressed.json").is_file()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,15 +95,6 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
                                     start_new_session=True, preexec_fn=preexec)
         except FileNotFoundError as exc:
             return Completed(cmd, 127, "", f"{exc.filename}: command not found", 0.0)
-        # A timer kills the group on timeout; a blocking wait (not Popen's polling loop) keeps short runs fast.
-        timed_out = threading.Event()
-
-        def expire() -> None:
-            timed_out.set()
-            _kill_group(proc.pid)
-
-        timer = threading.Timer(limits.wall_s, expire)
-        timer.start()
         try:
             if stdin is not None:
                 try:
@@ -111,15 +102,33 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
                     proc.stdin.close()
                 except BrokenPipeError:
                     pass
-            proc.wait()
+            timed_out = not _wait(proc, limits.wall_s)
         finally:
-            timer.cancel()
             _kill_group(proc.pid)
             proc.wait()
         stdout, cut_out = _read_capped(out, limits.output_bytes)
         stderr, cut_err = _read_capped(err, limits.output_bytes)
-    return Completed(cmd, proc.returncode, stdout, stderr, time.monotonic() - start, timed_out.is_set(),
+    return Completed(cmd, proc.returncode, stdout, stderr, time.monotonic() - start, timed_out,
                      cut_out or cut_err)
+
+
+def _wait(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait for `proc` to exit within `timeout` seconds; False on timeout.
+
+    A pidfd lets select() sleep until the exit (no thread to start, no polling loop, as Popen.wait has)."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(pidfd)
 
 
 def _kill_group(pid: int) -> None:

@@ -78,6 +78,8 @@ def check_source(text: str, file: str = "") -> list[Diagnostic]:
 
 def check_hierarchy(files: list[str | Path]) -> list[Diagnostic]:
     """Elaborate the design alone with pyslang; a dotted name it cannot resolve reaches outside the design."""
+    if not files:
+        return []
     try:
         from pyslang import DiagnosticEngine, ast, syntax
     except ImportError:

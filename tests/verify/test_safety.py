@@ -29,3 +29,9 @@ def test_forbidden(statement, rule):
 ])
 def test_allowed(statement):
     assert check_source(f"module m;\n  reg [7:0] mem [0:3];\n  {statement}\nendmodule\n") == []
+
+
+def test_no_design_files_means_nothing_to_check():
+    from verify.safety import check_design
+
+    assert check_design([]) == []

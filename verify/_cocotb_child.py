@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from cocotb_tools.runner import get_runner
 
@@ -11,14 +12,14 @@ TIMESCALE = ("1ns", "1ps")
 
 
 def main(config_path: str) -> int:
-    config = json.loads(open(config_path).read())
+    config = json.loads(Path(config_path).read_text())
     runner = get_runner(config["simulator"])
     build_args = ["--timing", "-Wno-fatal"] if config["simulator"] == "verilator" else []
     try:
         runner.build(sources=config["sources"], hdl_toplevel=config["top"], build_dir=config["build_dir"],
                      parameters=config["parameters"], timescale=TIMESCALE, waves=config["waves"],
                      build_args=build_args, always=True)
-    except (SystemExit, Exception) as exc:  # the runner raises on a failing compile
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - any failing build is reported to the parent
         print(f"BUILD FAILED: {exc}", file=sys.stderr)
         return 3
     runner.test(test_module=config["module"], hdl_toplevel=config["top"], test_dir=config["test_dir"],

@@ -106,7 +106,7 @@ def run_iverilog(files: list[Path], top: str | None, tool: tools.Tool) -> list[D
         message = match["msg"].strip()
         severity = "warning" if match["sev"] == "warning" else "error"
         if match["sev"] is None and not re.search(r"syntax error|error|unable|unknown|not declared|invalid", message,
-                                                  re.I):
+                                                  re.IGNORECASE):
             continue  # continuation lines such as "      : A symbol with that name was declared here."
         found.append(Diagnostic(tool="iverilog", severity=severity, code="syntax" if "syntax" in message else "",
                                 file=match["file"], line=int(match["line"]), message=message))

@@ -31,7 +31,7 @@ ASSUMPTIONS = [
     "area = sum of standard-cell areas (no placement or routing)",
 ]
 _CLOCK_NAMES = ("clk", "clock", "clk_i", "i_clk", "aclk", "clk_in", "CLK", "sys_clk")
-_RESET = re.compile(r"^(rst|reset|rst_n|rstn|resetn|reset_n|arst|arst_n|areset|rst_i|i_rst|rst_ni|aresetn)$", re.I)
+_RESET = re.compile(r"^(rst|reset|rst_n|rstn|resetn|reset_n|arst|arst_n|areset|rst_i|i_rst|rst_ni|aresetn)$", re.IGNORECASE)
 
 
 class PPAReport(BaseModel):
@@ -98,8 +98,8 @@ def _sequential_cells(liberty: str) -> frozenset[str]:
 def _abc_script(period_ps: int) -> str:
     """ABC mapping with delay target, fanout buffering and gate sizing (the plain `abc -liberty` leaves
     high-fanout nets unbuffered, which makes timing meaningless)."""
-    return ("+strash;ifraig;dc2;strash;&get,-n;&dch,-f;&nf,-D,{p};&put;buffer,-p;upsize,-D,{p};dnsize,-D,{p}"
-            .format(p=period_ps))
+    return (f"+strash;ifraig;dc2;strash;&get,-n;&dch,-f;&nf,-D,{period_ps};&put;buffer,-p;upsize,-D,{period_ps};dnsize,-D,{period_ps}"
+            )
 
 
 def synthesize(files: list[str | Path], top: str, clock_mhz: float = 100.0, activity: float = 0.1,
@@ -192,7 +192,7 @@ def _run_yosys(yosys: tools.Tool, paths: list[Path], top: str, liberty: tools.To
 
 
 def _netlist_inputs(netlist: str) -> list[str]:
-    return re.findall(r"^\s*input\s+(?:\[[^\]]+\]\s*)?\\?(\S+?)\s*;", netlist, re.M)
+    return re.findall(r"^\s*input\s+(?:\[[^\]]+\]\s*)?\\?(\S+?)\s*;", netlist, re.MULTILINE)
 
 
 def _run_sta(sta: tools.Tool, liberty: tools.Tool, top: str, tmp: Path, report: PPAReport, clock: str | None,
@@ -238,7 +238,7 @@ def _run_sta(sta: tools.Tool, liberty: tools.Tool, top: str, tmp: Path, report: 
         report.missing.append("critical_path_ns (no timing path found)")
     if report.critical_path_ns and report.critical_path_ns > 0:
         report.fmax_mhz = round(1000.0 / report.critical_path_ns, 2)
-    power = re.search(r"^Total\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out, re.M)
+    power = re.search(r"^Total\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", out, re.MULTILINE)
     if power:
         internal, switching, leakage, total = (float(x) * 1e3 for x in power.groups())
         report.power_mw = round(total, 6)

@@ -36,7 +36,7 @@ def _blank_comments(text: str) -> str:
         return re.sub(r"[^\n]", " ", match.group(0))
 
     out, pos = [], 0
-    for match in re.finditer(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*.*?\*/', text, re.S):
+    for match in re.finditer(r'"(?:\\.|[^"\\\n])*"|//[^\n]*|/\*.*?\*/', text, re.DOTALL):
         out.append(text[pos:match.start()])
         out.append(match.group(0) if match.group(0).startswith('"') else blank(match))
         pos = match.end()

@@ -92,7 +92,7 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
         try:
             proc = subprocess.Popen(wrapped, cwd=cwd, env=full_env, stdout=out, stderr=err,
                                     stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                    start_new_session=True, preexec_fn=preexec)
+                                    start_new_session=True, preexec_fn=preexec)  # noqa: PLW1509 - only without prlimit
         except FileNotFoundError as exc:
             return Completed(cmd, 127, "", f"{exc.filename}: command not found", 0.0)
         try:

@@ -22,9 +22,9 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from pydantic import BaseModel, Field
 
@@ -149,7 +149,7 @@ class Source:
     role: str
 
     @classmethod
-    def from_path(cls, path: str | Path, role: str) -> "Source":
+    def from_path(cls, path: str | Path, role: str) -> Source:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {path}")

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from verify.sim import Source, run_icarus
 from evals.suites import Problem, Suite, Verdict, module_header
+from verify.sim import Source, run_icarus
 
 TIMEOUT_S = 8.0  # as upstream (auto_run.py gives `make sim` 8 s); every reference needs < 0.1 s on Icarus
 _SKIP = {"makefile", "testbench.v", "design_description.txt"}

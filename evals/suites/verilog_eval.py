@@ -20,8 +20,8 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from verify.sim import IcarusRun, Source, run_icarus
 from evals.suites import Problem, Suite, Verdict, module_header
+from verify.sim import IcarusRun, Source, run_icarus
 
 IVERILOG_FLAGS = ["-Wall", "-Winfloop", "-Wno-timescale", "-g2012"]
 TIMEOUT_S = 30.0

@@ -10,7 +10,7 @@ DESIGNS = REPO / "tests" / "verify" / "designs"
 
 
 def hwagent(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hwagent.cli", *args], capture_output=True, text=True, timeout=600,
+    return subprocess.run([sys.executable, "-m", "hwagent.cli", *args], check=False, capture_output=True, text=True, timeout=600,
                           cwd=REPO)
 
 

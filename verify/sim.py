@@ -55,6 +55,7 @@ class SimResult(BaseModel):
     compile_stderr: str = ""
     report_lines: list[str] = Field(default_factory=list)
     log_excerpt: str = ""
+    log_path: str | None = None  # the full log of a kept (failing) run
     waveform: str | None = None
     run_dir: str | None = None
     wall_s: float = 0.0
@@ -173,6 +174,7 @@ class IcarusRun:
     output_truncated: bool = False
     run_dir: str | None = None
     waveform: str | None = None
+    log_path: str | None = None
     wall_s: float = 0.0
 
     @property
@@ -253,7 +255,8 @@ def run_icarus(sources: list[Source], tops: str | list[str], *, flags: list[str]
         return raw
     finally:
         if keep is True or (callable(keep) and keep(raw)):
-            raw.run_dir, raw.waveform = _keep(run)
+            (run.build / "sim.log").write_text(raw.compile_log + raw.sim_log)
+            raw.run_dir, raw.waveform, raw.log_path = _keep(run)
         else:
             run.remove()
         raw.wall_s = time.monotonic() - start
@@ -263,12 +266,13 @@ def _rename(diag: Diagnostic, names: dict[str, str]) -> Diagnostic:
     return diag.model_copy(update={"file": names.get(diag.file, diag.file)})
 
 
-def _keep(run: RunDir) -> tuple[str, str | None]:
-    """Keep a run dir (moved out of RAM); return it and its first waveform."""
+def _keep(run: RunDir) -> tuple[str, str | None, str | None]:
+    """Keep a run dir (moved out of RAM); return it, its first waveform and its full log (build/sim.log)."""
     path = run.keep()
+    log = run.build / "sim.log"
     waves = sorted(p for p in run.work.iterdir() if p.suffix in (".vcd", ".fst"))
     waves += sorted(run.build.glob("sim/*.fst")) + sorted(run.build.glob("sim/*.vcd"))  # cocotb's dumps
-    return str(path), (str(waves[0]) if waves else None)
+    return str(path), (str(waves[0]) if waves else None), (str(log) if log.exists() else None)
 
 
 def simulate_native(design: list[str | Path], testbench: list[str | Path], top: str, *,
@@ -302,7 +306,8 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
                      keep=keep == "always" or (keep == "failed" and (
                          lambda run: not judge_native(run, pass_pattern, fail_pattern).passed)))
     result = judge_native(raw, pass_pattern, fail_pattern)
-    result.run_dir, result.waveform, result.wall_s = raw.run_dir, raw.waveform, raw.wall_s
+    result.run_dir, result.waveform, result.log_path = raw.run_dir, raw.waveform, raw.log_path
+    result.wall_s = raw.wall_s
     return result
 
 
@@ -352,7 +357,7 @@ def judge_native(raw: IcarusRun, pass_pattern: str | None = None, fail_pattern: 
 def _finish(result: SimResult, run: RunDir, keep: str, start: float) -> SimResult:
     keep_dir = keep == "always" or (keep == "failed" and not result.passed)
     if keep_dir:
-        result.run_dir, result.waveform = _keep(run)
+        result.run_dir, result.waveform, result.log_path = _keep(run)
     else:
         run.remove()
     result.wall_s = time.monotonic() - start
@@ -400,6 +405,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     ran = sandbox.run([sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")], run.work,
                       limits, env=env)
     log = ran.stdout + ran.stderr
+    (run.build / "sim.log").write_text(log)
     result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60))
     if ran.timed_out:
         result.reason = "timeout"

@@ -30,6 +30,7 @@ def test_buggy_adder_mismatches_per_output_with_waves_kept():
     assert result.first_mismatch_time is not None and result.first_mismatch_time > 0
     assert result.waveform and Path(result.waveform).stat().st_size > 0
     assert "$var" in Path(result.waveform).read_text()
+    assert "Mismatches: " in Path(result.log_path).read_text()
 
 
 def test_syntax_error_is_a_compile_error_naming_the_line():
@@ -113,6 +114,7 @@ def test_cocotb_on_icarus_passes_and_fails_with_test_names():
     bad = simulate_cocotb([DESIGNS / "adder_buggy.v"], DESIGNS / "test_adder_cocotb.py", "adder")
     assert bad.reason == "mismatch" and set(bad.failing_tests) == {"random_sums", "carry_out"}
     assert any("255 + 1" in message for message in bad.assertion_messages)
+    assert "carry_out" in Path(bad.log_path).read_text()
 
 
 def test_cocotb_hang_is_killed(tmp_path):

@@ -123,14 +123,15 @@ def _as_paths(files) -> list[Path]:
     return paths
 
 
-def _compile_diagnostics(output: str, originals: dict[str, str]) -> list[Diagnostic]:
+def _compile_diagnostics(output: str) -> list[Diagnostic]:
+    """Icarus messages as diagnostics (file names are already the user's: run_icarus renames them)."""
     found = []
     for line in output.splitlines():
         match = _IVERILOG_MSG.match(line.strip())
         if not match:
             continue
         severity = "warning" if match["sev"] == "warning" else "error"
-        found.append(Diagnostic(tool="iverilog", severity=severity, file=originals.get(match["file"], match["file"]),
+        found.append(Diagnostic(tool="iverilog", severity=severity, file=match["file"],
                                 line=int(match["line"]), message=match["msg"].strip()))
     return found
 
@@ -319,7 +320,7 @@ def _replace_all(text: str, mapping: dict[str, str]) -> str:
 
 def judge_native(raw: IcarusRun, pass_pattern: str | None = None, fail_pattern: str | None = None) -> SimResult:
     """hwagent's verdict on a native run, read from the token-tagged report lines only."""
-    diagnostics = _compile_diagnostics(raw.compile_log, {})
+    diagnostics = _compile_diagnostics(raw.compile_log)
     if raw.rejected:
         return SimResult(passed=False, reason="rejected", diagnostics=raw.rejected,
                          log_excerpt="\n".join(f"{d.position()}: {d.message}" for d in raw.rejected))
@@ -413,7 +414,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
         _read_results_xml(results_xml, result)
     elif "BUILD FAILED" in log or "error" in log.lower():
         result.reason = "compile_error"
-        result.diagnostics = _compile_diagnostics(log, {})
+        result.diagnostics = _compile_diagnostics(log)
     return _finish(result, run, keep, start)
 
 

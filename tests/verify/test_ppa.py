@@ -1,5 +1,6 @@
 """verify.ppa on real Yosys + OSU018 + OpenSTA runs."""
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -51,3 +52,67 @@ def test_unknown_top_is_a_synthesis_error(tmp_path):
     design.write_text("module adder(input a, output b); assign b = a; endmodule\n")
     with pytest.raises(SynthesisError, match="nosuchtop"):
         synthesize([design], "nosuchtop", use_cache=False)
+
+
+MEMORY = """
+module mem #(parameter WIDTH = 8, parameter DEPTH = 10, parameter AW = $clog2(DEPTH)) (
+    input clk, input we, input [AW-1:0] waddr, input [WIDTH-1:0] wdata, input [AW-1:0] raddr,
+    output reg [WIDTH-1:0] rdata);
+    reg [WIDTH-1:0] m [0:DEPTH-1];
+    always @(posedge clk) begin
+        if (we) m[waddr] <= wdata;
+        rdata <= m[raddr];
+    end
+endmodule
+module top (input clk, input we, input [5:0] a, input [15:0] d, output reg [15:0] q);
+    wire [15:0] rd;
+    reg [5:0] ar;
+    always @(posedge clk) begin
+        ar <= a + 6'd1;
+        q <= rd + 16'd3;
+    end
+    mem #(.WIDTH(16), .DEPTH(40)) u_mem (.clk(clk), .we(we), .waddr(a), .wdata(d), .raddr(ar), .rdata(rd));
+endmodule
+"""
+
+
+@needs_stdcells
+def test_parameter_overrides(tmp_path):
+    design = tmp_path / "mem.v"
+    design.write_text(MEMORY)
+    default = synthesize([design], "mem", use_cache=False)
+    small = synthesize([design], "mem", parameters={"WIDTH": 4, "DEPTH": 8}, use_cache=False)
+    assert default.flops == 8 * 10 + 8 and small.flops == 4 * 8 + 4
+    assert small.parameters == {"WIDTH": 4, "DEPTH": 8} and small.area_um2 < default.area_um2
+
+
+@needs_stdcells
+def test_memory_kept_as_sram_macro(tmp_path):
+    from verify.ppa import SramModel
+
+    design = tmp_path / "top.v"
+    design.write_text(MEMORY)
+    flops = synthesize([design], "top", use_cache=False)
+    macro = synthesize([design], "top", macros=["mem"], use_cache=False)
+    assert flops.flops == 16 * 40 + 16 + 6 + 16 and not flops.macros
+    assert macro.flops == 6 + 16 and macro.macro_instances == 1
+    (m,) = macro.macros
+    assert (m.module, m.width, m.words, m.read_ports, m.write_ports) == ("mem", 16, 40, 1, 1)
+    assert m.parameters["DEPTH"] == 40 and m.area_um2 == SramModel().area_um2(16 * 40, 1)
+    assert macro.area_um2 > macro.macro_area_um2 > 0
+    # the macro's access time is on the critical path (macro read data -> adder -> q)
+    assert SramModel().access_ns < macro.critical_path_ns < flops.critical_path_ns + SramModel().access_ns
+    assert macro.power_breakdown_mw["macros"] == pytest.approx(m.power_mw) and m.power_mw > 0
+    assert re.search(rf"^\s*{m.cell}\s+u_mem \(", Path(macro.netlist).read_text(), re.MULTILINE)
+    with pytest.raises(SynthesisError, match="not instantiated"):
+        synthesize([design], "top", macros=["nosuchmem"], use_cache=False)
+
+
+@needs_stdcells
+def test_high_fanout_flop_is_buffered(tmp_path):
+    design = tmp_path / "fanout.v"
+    design.write_text("module fanout(input clk, input s, input [511:0] a, b, output reg [511:0] y);\n"
+                      "    reg sel;\n    always @(posedge clk) begin sel <= s; y <= sel ? a : b; end\nendmodule\n")
+    report = synthesize([design], "fanout", use_cache=False)
+    assert report.cells_by_type.get("BUFX2", 0) + report.cells_by_type.get("BUFX4", 0) > 512 // 10
+    assert report.critical_path_ns < 2.0  # one DFFPOSX1 driving 512 loads unbuffered takes several ns

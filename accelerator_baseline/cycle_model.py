@@ -1,18 +1,22 @@
-"""Analytic cycle model of the baseline accelerator (qblock_top) for any block shape.
+"""Cycle model of the baseline accelerator (qblock_top) for any block shape.
 
-The model replays the block scheduler's program step by step with the RTL's pipeline latencies, so on the
-shapes that fit in simulation it predicts the measured cycle counts (checked in tests/baseline), and for
-full-size shapes (ViT-B/16, DeiT-S, BERT-base) it gives the numbers the RTL would take.
+The model replays the RTL's two engines row block by row block with its pipeline latencies: the array feeder
+runs the GEMM program in order and starts a row block once its operands are ready; the vector unit runs
+softmax / LayerNorm tasks in the order their inputs are written. On the shapes that fit in simulation it
+predicts the measured cycles exactly (checked in tests/baseline); for full-size shapes (ViT-B/16, DeiT-S,
+BERT-base) it gives the cycles the RTL would take. Token counts that are not a multiple of R are padded to
+row blocks; reductions over tokens (softmax, P V) run over the true count.
 
 Stable API (used by spec derivation):
 
 - ``gemm_cycles(M, N, K, rows, cols) -> GemmCycles``: one GEMM on an R x C output-stationary array.
   ``ideal = ceil(M N K / (R C))``, ``tile_ideal = ceil(M/R) ceil(N/C) K``, ``occupancy`` = cycles the array
   input is busy (``tiles * max(K, C)``: a tile cannot be shorter than its C-cycle drain), ``latency`` =
-  first operand beat to last result written (occupancy + fill/drain pipeline).
-- ``block_gemms(cfg) -> list[GemmShape]``: the GEMMs of one encoder block in program order.
-- ``estimate_block(cfg) -> BlockEstimate``: whole-block cycles including non-linear work and barriers;
-  ``block_over_tile_ideal = block_cycles / sum(tile_ideal)``.
+  first operand read to last result written (occupancy + fill/drain pipeline).
+- ``block_gemms(cfg) -> list[GemmShape]``: the GEMMs of one encoder block in the array's program order.
+- ``estimate_block(cfg) -> BlockEstimate``: whole-block cycles including non-linear work and dependencies;
+  ``block_over_tile_ideal = block_cycles / sum(tile_ideal)``; per GEMM the feed window (first to last
+  operand beat, stalls included) and per vector task kind its busy cycles.
 - ``Timing``: the pipeline constants (documented per field) shared with the RTL.
 """
 
@@ -28,23 +32,20 @@ from accelerator_baseline.golden import LN_ISQRT_BITS, SOFTMAX_RECIP_BITS, Block
 class Timing:
     """Cycle constants of qblock_top (derived from the RTL, checked against simulation in tests)."""
 
-    step_overhead: int = 1     # scheduler decision cycle before every step
-    finish: int = 1            # final cycle that returns the scheduler to idle
-    post_pipe: int = 8         # output pipeline: bias/residual read, bias add, i-GELU x3, requant x3
+    step_setup: int = 1        # descriptor cycle before every GEMM step
+    operand_read: int = 2      # buffer read, then the operand register in front of the array
+    post_pipe: int = 9         # output pipeline: bias read, bias register, bias add, i-GELU x3, requant x3
     pass_tail: int = 8         # vector pass: read latency + 7 pipeline stages after the last issued word
     recip_cycles: int = SOFTMAX_RECIP_BITS + 1 + 2   # divider: init + 32 quotient bits + exit
     isqrt_cycles: int = LN_ISQRT_BITS // 2 + 2       # init + 26 root bits + exit
     var_cycles: int = 16 + 32 + 4   # n S2 then S1^2 by shift-and-add (16 + 32 steps, init and exit each)
-    vec_handshake: int = 2     # start pulse and done pulse per block of rows
+    vec_handshake: int = 3     # per vector task: queue pop, start pulse, done pulse
 
     def gemm_pipeline(self, rows: int, cols: int) -> int:
-        """Cycles from a GEMM's last operand beat to its last result write: buffer read (1), input skew to
-        the last PE (rows-1 + cols-1), PE register (1), row drain (cols words), output pipeline."""
-        return 1 + (rows - 1) + (cols - 1) + 1 + cols + self.post_pipe
-
-    def barrier_wait(self, rows: int, cols: int) -> int:
-        """Extra cycles a barrier adds after a GEMM (all its results must be written first)."""
-        return self.gemm_pipeline(rows, cols)
+        """Cycles from a tile's last operand read to its last result write: operand read and register,
+        array (input skew, PEs, row drain and de-skew: rows + cols to the first column word), the other
+        cols - 1 column words, output pipeline."""
+        return self.operand_read + rows + cols + (cols - 1) + self.post_pipe
 
 
 TIMING = Timing()
@@ -85,25 +86,36 @@ def gemm_cycles(M: int, N: int, K: int, rows: int, cols: int, timing: Timing = T
                       occupancy + timing.gemm_pipeline(rows, cols))
 
 
+def program(heads: int) -> list[tuple[str, int]]:
+    """The array's GEMM program: (step, head), with P V of head h after QK^T of head h + 1 so that the
+    softmax of head h overlaps a GEMM."""
+    order = [("q", 0), ("k", 0), ("vT", 0), ("qk", 0)]
+    for h in range(1, heads):
+        order += [("qk", h), ("av", h - 1)]
+    return order + [("av", heads - 1), ("proj", 0), ("mlp1", 0), ("mlp2", 0)]
+
+
 def block_gemms(cfg: BlockConfig) -> list[GemmShape]:
-    """GEMMs in the scheduler's order. V is computed transposed (V^T = Wv^T x^T) so that it lands in the
-    layout the P V product reads; its shape is therefore M=d, N=L."""
+    """GEMMs in the array's program order. V is computed transposed (V^T = Wv^T x^T) so that it lands in
+    the layout the P V product reads; its shape is therefore M=d, N=L."""
     L, d, dh, f = cfg.tokens, cfg.d_model, cfg.d_head, cfg.d_ff
-    gemms = [GemmShape("q", L, d, d), GemmShape("k", L, d, d), GemmShape("vT", d, L, d)]
-    for h in range(cfg.heads):
-        gemms += [GemmShape(f"qk{h}", L, L, dh), GemmShape(f"av{h}", L, dh, L)]
-    gemms += [GemmShape("proj", L, d, d), GemmShape("mlp1", L, f, d), GemmShape("mlp2", L, d, f)]
-    return gemms
+    shapes = {"q": (L, d, d), "k": (L, d, d), "vT": (d, L, d), "qk": (L, L, dh), "av": (L, dh, L),
+              "proj": (L, d, d), "mlp1": (L, f, d), "mlp2": (L, d, f)}
+    return [GemmShape(step + (str(h) if step in ("qk", "av") else ""), *shapes[step])
+            for step, h in program(cfg.heads)]
 
 
-@dataclass
-class Step:
-    """One scheduler step: a GEMM or a vector-unit pass; `barrier` = wait for all GEMM results first."""
+def softmax_cycles(tokens: int, timing: Timing = TIMING) -> int:
+    """Cycles from taking a vector task to its result being visible: softmax of a block of rows (one row per lane) over `tokens` scores: three passes
+    (max; exp and sum; exp times the reciprocal) and the reciprocal itself."""
+    return timing.vec_handshake + 3 * (tokens + timing.pass_tail) + timing.recip_cycles
 
-    kind: str           # "gemm" | "softmax" | "layernorm"
-    name: str
-    barrier: bool
-    cycles: int         # busy cycles of the step itself (GEMM occupancy or vector-unit time)
+
+def layernorm_cycles(channels: int, timing: Timing = TIMING) -> int:
+    """Cycles from taking a vector task to its result being visible: LayerNorm of a block of rows: statistics pass, variance, isqrt, reciprocal,
+    normalise pass."""
+    return (timing.vec_handshake + 2 * (channels + timing.pass_tail) + timing.var_cycles + timing.isqrt_cycles
+            + timing.recip_cycles)
 
 
 @dataclass
@@ -113,7 +125,7 @@ class BlockEstimate:
     cols: int
     lanes: int
     gemms: list[dict] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
+    vector: list[dict] = field(default_factory=list)
     block_cycles: int = 0
     tile_ideal_cycles: int = 0
     ideal_cycles: int = 0
@@ -132,61 +144,86 @@ class BlockEstimate:
                 "block_cycles": self.block_cycles, "tile_ideal_cycles": self.tile_ideal_cycles,
                 "ideal_cycles": self.ideal_cycles, "macs": self.macs,
                 "block_over_tile_ideal": self.block_over_tile_ideal, "utilization": self.utilization,
-                "gemms": self.gemms, "steps": [asdict(s) for s in self.steps]}
+                "gemms": self.gemms, "vector": self.vector}
 
 
-def softmax_cycles(tokens: int, lanes: int, timing: Timing = TIMING) -> int:
-    """One head: per block of `lanes` rows, three passes over the row (max; exp and sum; exp times the
-    reciprocal) and the reciprocal itself. Rows are padded to a multiple of `lanes`."""
-    blocks = math.ceil(tokens / lanes)
-    n = blocks * lanes
-    return blocks * (timing.vec_handshake + 3 * (n + timing.pass_tail) + timing.recip_cycles)
+class _VectorUnit:
+    """Vector tasks in the order their inputs are written; returns when each result is visible."""
 
+    def __init__(self) -> None:
+        self.free = 0
+        self.busy: dict[str, list[int]] = {}   # kind -> [first busy cycle, last busy cycle, busy cycles]
 
-def layernorm_cycles(tokens: int, channels: int, lanes: int, timing: Timing = TIMING) -> int:
-    """Per block of `lanes` tokens: statistics pass, variance, isqrt, reciprocal, normalise pass."""
-    blocks = math.ceil(tokens / lanes)
-    return blocks * (timing.vec_handshake + 2 * (channels + timing.pass_tail) + timing.var_cycles
-                     + timing.isqrt_cycles + timing.recip_cycles)
-
-
-def block_steps(cfg: BlockConfig, timing: Timing = TIMING) -> list[Step]:
-    R, C = cfg.array_rows, cfg.array_cols
-    L, d = cfg.tokens, cfg.d_model
-    occ = {g.name: gemm_cycles(g.M, g.N, g.K, R, C, timing).occupancy for g in block_gemms(cfg)}
-    steps = [Step("gemm", n, False, occ[n]) for n in ("q", "k", "vT")]
-    for h in range(cfg.heads):
-        steps += [Step("gemm", f"qk{h}", h == 0, occ[f"qk{h}"]),
-                  Step("softmax", f"softmax{h}", True, softmax_cycles(L, R, timing)),
-                  Step("gemm", f"av{h}", False, occ[f"av{h}"])]
-    steps += [Step("gemm", "proj", True, occ["proj"]),
-              Step("layernorm", "ln1", True, layernorm_cycles(L, d, R, timing)),
-              Step("gemm", "mlp1", False, occ["mlp1"]),
-              Step("gemm", "mlp2", True, occ["mlp2"]),
-              Step("layernorm", "ln2", True, layernorm_cycles(L, d, R, timing))]
-    return steps
+    def run(self, kind: str, queued: int, duration: int) -> int:
+        pop = max(queued, self.free)
+        self.free = pop + duration
+        stats = self.busy.setdefault(kind, [pop + 1, 0, 0])   # busy from the cycle after the pop to done
+        stats[1], stats[2] = pop + duration - 1, stats[2] + duration - 1
+        return self.free
 
 
 def estimate_block(cfg: BlockConfig, timing: Timing = TIMING) -> BlockEstimate:
-    """Whole-block cycles: steps run back to back; a barrier waits for the previous GEMM's results."""
+    """Whole-block cycles of qblock_top (the CYCLES register), replaying both engines row block by row block.
+
+    Cycle 1 is the first step's setup; a result written in cycle t is visible to the feeder and the vector
+    unit's queue in cycle t + 1."""
     R, C = cfg.array_rows, cfg.array_cols
+    L, d, H = cfg.tokens, cfg.d_model, cfg.heads
+    wl = math.ceil(L / R)
     est = BlockEstimate(cfg.name, R, C, R)
-    for g in block_gemms(cfg):
+    shapes = {g.name: g for g in block_gemms(cfg)}
+    for g in shapes.values():
         gc = gemm_cycles(g.M, g.N, g.K, R, C, timing)
-        est.gemms.append({"name": g.name, "M": g.M, "N": g.N, "K": g.K, "macs": gc.macs,
-                          "ideal_cycles": gc.ideal_cycles, "tile_ideal_cycles": gc.tile_ideal_cycles,
-                          "cycles": gc.occupancy, "latency": gc.latency, "utilization": gc.utilization,
-                          "tile_efficiency": gc.tile_efficiency})
         est.tile_ideal_cycles += gc.tile_ideal_cycles
         est.ideal_cycles += gc.ideal_cycles
         est.macs += gc.macs
-    est.steps = block_steps(cfg, timing)
-    total, last_gemm = 0, False
-    for step in est.steps:
-        if step.barrier and last_gemm:
-            total += timing.barrier_wait(R, C)
-        total += timing.step_overhead + step.cycles
-        last_gemm = step.kind == "gemm"
-    total += (timing.barrier_wait(R, C) if last_gemm else 0) + timing.finish
-    est.block_cycles = total
+
+    latency = timing.gemm_pipeline(R, C)
+    vu = _VectorUnit()
+    ready: dict[tuple[str, int], int] = {}     # (tensor, row block) -> cycle its readiness is visible
+    t = 1                                      # setup cycle of the next step
+    for step, h in program(H):
+        name = step + (str(h) if step in ("qk", "av") else "")
+        g = shapes[name]
+        rows_blocks = math.ceil(g.M / R)
+        tiles, beats = math.ceil(g.N / C), max(g.K, C)
+        row_cycles = tiles * beats
+        start = t + timing.step_setup
+        first = None
+        for mi in range(rows_blocks):
+            needs = {"qk": [("k", -1)], "av": [("vT", -1), (f"p{h}", mi)], "proj": [("o", mi)],
+                     "mlp1": [("h1", mi)], "mlp2": [("g", mi)]}.get(step, [])
+            row_start = max([start] + [ready[key] for key in needs])
+            first = row_start if first is None else first
+            written = row_start + row_cycles - 1 + latency     # last result word of the row block
+            start = row_start + row_cycles
+            if step == "qk":
+                ready[(f"p{h}", mi)] = vu.run("softmax", written + 1, softmax_cycles(L, timing))
+            elif step == "proj":
+                ready[("h1", mi)] = vu.run("ln1", written + 1, layernorm_cycles(d, timing))
+            elif step == "mlp2":
+                ready[("y", mi)] = vu.run("ln2", written + 1, layernorm_cycles(d, timing))
+            elif step == "av" and h == H - 1:
+                ready[("o", mi)] = written + 1
+            elif step == "mlp1":
+                ready[("g", mi)] = written + 1
+            if mi == rows_blocks - 1 and step in ("k", "vT"):
+                ready[(step, -1)] = written + 1
+        last = start - 1
+        gc = gemm_cycles(g.M, g.N, g.K, R, C, timing)
+        est.gemms.append({"name": name, "M": g.M, "N": g.N, "K": g.K, "macs": gc.macs,
+                          "ideal_cycles": gc.ideal_cycles, "tile_ideal_cycles": gc.tile_ideal_cycles,
+                          "occupancy": gc.occupancy, "cycles": last - first + 1, "first_feed": first,
+                          "last_feed": last, "utilization": gc.ideal_cycles / (last - first + 1),
+                          "tile_efficiency": gc.tile_ideal_cycles / (last - first + 1)})
+        t = start
+    est.block_cycles = ready[("y", wl - 1)] - 1
+    est.vector = [{"name": kind, "first": a, "last": b, "busy_cycles": n} for kind, (a, b, n) in vu.busy.items()]
     return est
+
+
+def block_steps(cfg: BlockConfig, timing: Timing = TIMING) -> list[dict]:
+    """Per GEMM of the program its feed window, and per vector task kind its busy cycles (from the model)."""
+    est = estimate_block(cfg, timing)
+    return [asdict(GemmShape(g["name"], g["M"], g["N"], g["K"])) | {"first": g["first_feed"], "last": g["last_feed"]}
+            for g in est.gemms] + est.vector

@@ -3,11 +3,13 @@
 A buffer word holds R lanes (lane i in bits [i*w, (i+1)*w), two's complement). Layouts (R = array size):
 - activation words (R int8), "A layout": word (mi, k) of a [rows, cols] tensor T holds T[mi*R + r, k] in lane r,
   at base + mi*cols + k. X, Q, K, P (per head), O, H, G and Y use it; V is stored transposed (word (mi, n) holds
-  V[n, mi*R + r]) because qblock_top computes V^T = Wv^T x^T.
+  V[n, mi*R + r]) because qblock_top computes V^T = Wv^T x^T. Regions: `Layout.xbuf` and `Layout.abuf`.
 - weight words (R int8): word (k, nj) of W [K, N] holds W[k, nj*R + c] in lane c, at base + nj*K + k;
   Wv is stored as the A operand of V^T: word (mi, k) holds Wv[k, mi*R + r].
 - bias words (R int32): word w holds bias[w*R + r]. LayerNorm params: one 32-bit word per channel,
   {gamma_q[15:0], beta_q[15:0]}, LN1 at 0..d-1 and LN2 at d..2d-1.
+Weights, biases, LayerNorm parameters and the constant registers are double-buffered: loads and register
+writes go to the bank the next START runs (so the next layer loads while a block computes).
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ SEL_WEIGHTS, SEL_ACT, SEL_BIAS, SEL_LNP = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class Layout:
-    """Buffer region bases (in words) of qblock_top for one configuration (mirrors the RTL localparams)."""
+    """Buffer region bases (in words) of qblock_top for one configuration (mirrors the RTL localparams).
+
+    `xbuf` (written by the vector unit and the host): x, which the block output y overwrites, the softmax
+    probabilities P (two banks, head h in bank h % 2) and h1 = LN1 output. `abuf` (written by the GEMM output
+    pipeline): Q, K, V^T, the attention output O and the MLP1 output G."""
 
     cfg: BlockConfig
 
@@ -34,17 +40,27 @@ class Layout:
     def r(self) -> int:
         return self.cfg.array_rows
 
-    @property
-    def act(self) -> dict[str, int]:
-        c, r = self.cfg, self.r
-        wl = c.tokens // r
+    def _regions(self, sizes: tuple[tuple[str, int], ...]) -> dict[str, int]:
         bases, pos = {}, 0
-        for name, size in (("x", wl * c.d_model), ("q", wl * c.d_model), ("k", wl * c.d_model),
-                           ("v", wl * c.d_model), ("p", wl * c.tokens), ("o", wl * c.d_model),
-                           ("h", wl * c.d_model), ("g", wl * c.d_ff), ("y", wl * c.d_model)):
+        for name, size in sizes:
             bases[name], pos = pos, pos + size
         bases["depth"] = pos
         return bases
+
+    @property
+    def xbuf(self) -> dict[str, int]:
+        c = self.cfg
+        wl = c.tokens // self.r
+        regions = self._regions((("x", wl * c.d_model), ("p0", wl * c.tokens), ("p1", wl * c.tokens),
+                                 ("h", wl * c.d_model)))
+        return regions | {"y": regions["x"]}
+
+    @property
+    def abuf(self) -> dict[str, int]:
+        c = self.cfg
+        wl = c.tokens // self.r
+        return self._regions((("q", wl * c.d_model), ("k", wl * c.d_model), ("v", wl * c.d_model),
+                              ("o", wl * c.d_model), ("g", wl * c.d_ff)))
 
 
 def pack_words(lanes: np.ndarray, bits: int) -> list[int]:

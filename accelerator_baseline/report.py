@@ -60,7 +60,8 @@ def measured_block(config: str, seed: int = 0, simulate: bool = True) -> dict | 
 
 
 def gemm_rows(cfg: G.BlockConfig, measured: dict | None) -> list[dict]:
-    """Per GEMM: shape, simulated cycles (array occupancy: first to last operand beat) and the ideals."""
+    """Per GEMM: shape, cycles (feed window: first to last operand beat, waits for operands included, from
+    simulation where measured), array occupancy, stall cycles and the ideals."""
     est = estimate_block(cfg)
     sim = {}
     for g in (measured or {}).get("gemms", []):
@@ -70,14 +71,13 @@ def gemm_rows(cfg: G.BlockConfig, measured: dict | None) -> list[dict]:
     for g in est.gemms:
         cycles = sim.get(g["name"])
         gc = gemm_cycles(g["M"], g["N"], g["K"], cfg.array_rows, cfg.array_cols)
-        row = {"name": g["name"], "M": g["M"], "N": g["N"], "K": g["K"], "macs": g["macs"],
-               "ideal_cycles": g["ideal_cycles"], "tile_ideal_cycles": g["tile_ideal_cycles"],
-               "model_cycles": g["cycles"], "latency_cycles": gc.latency, "cycles": cycles,
-               "source": "simulation" if cycles is not None else "model"}
         c = cycles if cycles is not None else g["cycles"]
-        row["utilization"] = g["ideal_cycles"] / c
-        row["tile_efficiency"] = g["tile_ideal_cycles"] / c
-        rows.append(row)
+        rows.append({"name": g["name"], "M": g["M"], "N": g["N"], "K": g["K"], "macs": g["macs"],
+                     "ideal_cycles": g["ideal_cycles"], "tile_ideal_cycles": g["tile_ideal_cycles"],
+                     "model_cycles": g["cycles"], "occupancy": gc.occupancy, "latency_cycles": gc.latency,
+                     "cycles": c, "stall_cycles": c - gc.occupancy,
+                     "source": "simulation" if cycles is not None else "model",
+                     "utilization": g["ideal_cycles"] / c, "tile_efficiency": g["tile_ideal_cycles"] / c})
     return rows
 
 

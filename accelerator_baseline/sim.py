@@ -31,14 +31,17 @@ def rtl_files(names=RTL_FILES) -> list[Path]:
     return [rtl_dir() / n for n in names]
 
 
-def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: float = 1200.0) -> dict:
-    """Simulate one whole block; returns the testbench measurements plus `passed` and `reason`."""
+def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: float = 1200.0,
+              layers: int = 1) -> dict:
+    """Simulate one whole block (or `layers` = 2 chained layers, the second one's weights loaded while the first
+    computes); returns the testbench measurements plus `passed` and `reason`."""
     from verify.sim import simulate_cocotb
 
     cfg = CONFIGS[config]
     with tempfile.TemporaryDirectory(prefix="hwagent-qblock-") as tmp:
         out = Path(tmp) / "result.json"
-        env = {"HWAGENT_QB_CONFIG": config, "HWAGENT_QB_SEED": str(seed), "HWAGENT_QB_OUT": str(out)}
+        env = {"HWAGENT_QB_CONFIG": config, "HWAGENT_QB_SEED": str(seed), "HWAGENT_QB_OUT": str(out),
+               "HWAGENT_QB_LAYERS": str(layers)}
         res = simulate_cocotb(rtl_files(), tb_dir() / "tb_qblock.py", "qblock_top", simulator=simulator,
                               parameters=rtl_parameters(cfg), timeout_s=timeout_s, extra_env=env,
                               run_root=os.environ.get("HWAGENT_SIM_ROOT"))

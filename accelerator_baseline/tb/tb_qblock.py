@@ -1,7 +1,9 @@
-"""cocotb testbench of qblock_top: a whole encoder block against the golden model, with cycle measurements.
+"""cocotb testbench of qblock_top: whole encoder blocks against the golden model, with cycle measurements.
 
-Environment: HWAGENT_QB_CONFIG (name in golden.CONFIGS), HWAGENT_QB_SEED, HWAGENT_QB_OUT (JSON file that
-receives the measurements: block cycles, and per GEMM first/last feed cycle, beats and last result write).
+Environment: HWAGENT_QB_CONFIG (name in golden.CONFIGS), HWAGENT_QB_SEED, HWAGENT_QB_LAYERS (1, or 2 for two
+chained layers whose second layer's weights, biases, LayerNorm parameters and constants are loaded while the
+first runs), HWAGENT_QB_OUT (JSON file that receives the measurements of the first block: block cycles, per
+GEMM first/last feed cycle and beats, per vector-unit task kind first/last busy cycle; and of the chain).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.utils import get_sim_time
 
 from accelerator_baseline import golden as G
 from accelerator_baseline import hwmap
@@ -28,6 +31,40 @@ def make_case(cfg: G.BlockConfig, seed: int):
     qb = G.quantize_block(fb, G.activation_batch(cfg, 2, seed + 1))
     x = G.quantize_input(qb, G.activation_batch(cfg, 1, seed + 2)[0])
     return qb, x, G.golden_block(qb, x)
+
+
+async def load_layer(dut, qb: G.QuantBlock) -> None:
+    """Constants, weights, biases and LayerNorm parameters of one layer (into the bank the next START runs)."""
+    for addr, value in hwmap.register_writes(qb):
+        await write_reg(dut, addr, value)
+    await load(dut, hwmap.SEL_WEIGHTS, hwmap.weight_words(qb))
+    await load(dut, hwmap.SEL_BIAS, hwmap.bias_words(qb))
+    await load(dut, hwmap.SEL_LNP, hwmap.lnp_words(qb))
+
+
+async def run_block(dut, limit: int) -> int:
+    """START, wait for done, return the block's cycle count (CYCLES register)."""
+    await write_reg(dut, hwmap.REG_CTRL, 1)
+    await wait_done(dut, limit)
+    return await read_cycles(dut)
+
+
+async def wait_done(dut, limit: int) -> None:
+    for _ in range(limit):
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        if dut.done.value == 1 and dut.busy.value == 0:
+            return
+    raise AssertionError(f"block did not finish within {limit} cycles")
+
+
+async def read_cycles(dut) -> int:
+    await RisingEdge(dut.clk)
+    dut.cfg_addr.value = hwmap.REG_CYCLES
+    await ReadOnly()
+    cycles = int(dut.cfg_rdata.value)
+    await RisingEdge(dut.clk)
+    return cycles
 
 
 async def write_reg(dut, addr: int, value: int) -> None:
@@ -57,46 +94,58 @@ async def read_act(dut, base: int, count: int) -> list[int]:
         await RisingEdge(dut.clk)
         await ReadOnly()
         if dut.out_valid.value == 1:
-            words.append(int(dut.out_data.value))
+            words.append(word(dut.out_data.value))
     await RisingEdge(dut.clk)
     dut.out_ready.value = 0
     return words
 
 
-def act_region(dut, base: int, count: int) -> list[int]:
+def buffer_region(dut, buffer: str, base: int, count: int) -> list[int]:
     """Peek buffer words directly (diagnostics only; results are read through the stream port)."""
-    return [int(dut.u_act.mem[base + i].value) for i in range(count)]
+    mem = getattr(dut, buffer).mem
+    return [word(mem[base + i].value) for i in range(count)]
+
+
+def word(value) -> int:
+    """A buffer word as an int; unknown (X/Z) bits read as 1 so that they show up as mismatches."""
+    return int(value) if value.is_resolvable else int(str(value).lower().replace("x", "1").replace("z", "1"), 2)
 
 
 async def monitor(dut, log: dict) -> None:
-    cycle = 0
+    """Per GEMM (step, head): first/last feed beat and beats; per vector task kind: first/last busy cycle and
+    busy cycles; cycles where the array feeder and the vector unit are both busy."""
+    cycle, overlap = 0, 0
     gemms: dict[tuple[int, int], dict] = {}
-    steps: dict[tuple[int, int], dict] = {}
+    vector: dict[int, dict] = {}
+    log["gemms"], log["vector"] = gemms, vector
     while True:
         await RisingEdge(dut.clk)
         await ReadOnly()
         cycle += 1
         if dut.busy.value != 1:
             continue
-        key = (int(dut.dbg_step.value), int(dut.dbg_head.value))
-        s = steps.setdefault(key, {"first": cycle, "last": cycle})
-        s["last"] = cycle
+        feeding = int(dut.dbg_step.value) != 0
         if dut.dbg_feed.value == 1:
-            g = gemms.setdefault(key, {"first_feed": cycle, "beats": 0, "last_write": None})
+            key = (int(dut.dbg_step.value), int(dut.dbg_head.value))
+            g = gemms.setdefault(key, {"first_feed": cycle, "beats": 0})
             g["last_feed"] = cycle
             g["beats"] += 1
-        if dut.dbg_wr.value == 1:
-            wkey = (int(dut.dbg_wr_step.value), None)
-            log.setdefault("writes", {})[wkey[0]] = cycle
-        log["gemms"], log["steps"] = gemms, steps
+        kind = int(dut.dbg_vec_step.value)
+        if kind:
+            v = vector.setdefault(kind, {"first": cycle, "busy": 0})
+            v["last"] = cycle
+            v["busy"] += 1
+            overlap += feeding
+        log["vector_overlapped_with_feeder"] = overlap
 
 
 @cocotb.test()
 async def block_matches_golden(dut):
     cfg = G.CONFIGS[os.environ.get("HWAGENT_QB_CONFIG", "tiny")]
     seed = int(os.environ.get("HWAGENT_QB_SEED", "0"))
+    layers = int(os.environ.get("HWAGENT_QB_LAYERS", "1"))
     qb, x, trace = make_case(cfg, seed)
-    r, lay = cfg.array_rows, hwmap.Layout(cfg).act
+    r, lay = cfg.array_rows, hwmap.Layout(cfg)
 
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     for sig in (dut.cfg_we, dut.ld_valid, dut.out_ready):
@@ -107,43 +156,46 @@ async def block_matches_golden(dut):
     dut.rst.value = 0
     await RisingEdge(dut.clk)
 
-    for addr, value in hwmap.register_writes(qb):
-        await write_reg(dut, addr, value)
-    await load(dut, hwmap.SEL_WEIGHTS, hwmap.weight_words(qb))
+    await load_layer(dut, qb)
     await load(dut, hwmap.SEL_ACT, hwmap.act_words(x, r))
-    await load(dut, hwmap.SEL_BIAS, hwmap.bias_words(qb))
-    await load(dut, hwmap.SEL_LNP, hwmap.lnp_words(qb))
 
     log: dict = {}
     mon = cocotb.start_soon(monitor(dut, log))
-    await write_reg(dut, hwmap.REG_CTRL, 1)
     limit = 3 * estimate_block(cfg).block_cycles + 1000
-    for _ in range(limit):
-        await RisingEdge(dut.clk)
+    result = {"config": cfg.name, "seed": seed, "layers": layers}
+    expected = trace.y
+    if layers == 1:
+        block_cycles = await run_block(dut, limit)
+        mon.cancel()
+    else:
+        # second layer: other weights; its loads run while the first block computes
+        qb2, _, _ = make_case(cfg, seed + 100)
+        expected = G.golden_block(qb2, trace.y).y
+        await write_reg(dut, hwmap.REG_CTRL, 1)
+        started = get_sim_time("ns")
+        await load_layer(dut, qb2)
+        load_ns = get_sim_time("ns") - started
         await ReadOnly()
-        if dut.done.value == 1:
-            break
-    assert dut.done.value == 1, f"block did not finish within {limit} cycles"
-    mon.cancel()
-    await RisingEdge(dut.clk)
-    dut.cfg_addr.value = hwmap.REG_CYCLES
-    await ReadOnly()
-    block_cycles = int(dut.cfg_rdata.value)
-    await RisingEdge(dut.clk)
+        result["second_layer_loaded_while_busy"] = dut.busy.value == 1
+        await wait_done(dut, limit)
+        mon.cancel()
+        block_cycles = await read_cycles(dut)
+        result["second_layer_load_cycles"] = int(load_ns // 10)
+        result["second_block_cycles"] = await run_block(dut, limit)
 
-    words = await read_act(dut, lay["y"], cfg.tokens // r * cfg.d_model)
+    words = await read_act(dut, lay.xbuf["y"], cfg.tokens // r * cfg.d_model)
     y = hwmap.from_a_layout(hwmap.unpack_words(words, r, 8), cfg.tokens, cfg.d_model)
-    mismatches = int(np.sum(y != trace.y))
+    mismatches = int(np.sum(y != expected))
 
-    result = {
-        "config": cfg.name, "seed": seed, "bit_exact": mismatches == 0, "mismatches": mismatches,
-        "outputs": int(y.size), "block_cycles": block_cycles,
+    result.update({
+        "bit_exact": mismatches == 0, "mismatches": mismatches, "outputs": int(y.size),
+        "block_cycles": block_cycles,
         "gemms": [{"step": STEP_NAMES[k[0]], "head": k[1], **v} for k, v in sorted(log.get("gemms", {}).items(),
                                                                                   key=lambda kv: kv[1]["first_feed"])],
-        "steps": [{"step": STEP_NAMES.get(k[0], str(k[0])), "head": k[1], **v}
-                  for k, v in sorted(log.get("steps", {}).items(), key=lambda kv: kv[1]["first"])],
-    }
-    if mismatches:
+        "vector": [{"step": STEP_NAMES[k], **v} for k, v in sorted(log.get("vector", {}).items())],
+        "vector_overlapped_with_feeder": log.get("vector_overlapped_with_feeder", 0),
+    })
+    if mismatches and layers == 1:
         result["first_bad_tensor"] = first_bad_tensor(dut, cfg, trace, lay)
     out = os.environ.get("HWAGENT_QB_OUT")
     if out:
@@ -152,16 +204,17 @@ async def block_matches_golden(dut):
                              f"first differing intermediate: {result.get('first_bad_tensor')}")
 
 
-def first_bad_tensor(dut, cfg: G.BlockConfig, trace: G.BlockTrace, lay: dict) -> str:
+def first_bad_tensor(dut, cfg: G.BlockConfig, trace: G.BlockTrace, lay: hwmap.Layout) -> str:
     r, L, d = cfg.array_rows, cfg.tokens, cfg.d_model
-    checks = [("q", trace.q, L, d), ("k", trace.k, L, d), ("vT", trace.v.T, d, L), ("o", trace.o, L, d),
-              ("h1", trace.h1, L, d), ("g", trace.g, L, cfg.d_ff), ("y", trace.y, L, d)]
-    for name, ref, rows, cols in checks:
-        base = lay[{"vT": "v", "h1": "h"}.get(name, name)]
-        got = hwmap.from_a_layout(hwmap.unpack_words(act_region(dut, base, rows // r * cols), r, 8), rows, cols)
+    checks = [("u_abuf", "q", trace.q, L, d), ("u_abuf", "k", trace.k, L, d), ("u_abuf", "v", trace.v.T, d, L),
+              ("u_abuf", "o", trace.o, L, d), ("u_xbuf", "h", trace.h1, L, d), ("u_abuf", "g", trace.g, L, cfg.d_ff),
+              ("u_xbuf", "y", trace.y, L, d)]
+    for buffer, name, ref, rows, cols in checks:
+        base = (lay.abuf if buffer == "u_abuf" else lay.xbuf)[name]
+        words = buffer_region(dut, buffer, base, rows // r * cols)
+        got = hwmap.from_a_layout(hwmap.unpack_words(words, r, 8), rows, cols)
         bad = np.argwhere(got != ref)
         if len(bad):
             i, j = bad[0]
             return f"{name}[{i},{j}] = {got[i, j]} (golden {ref[i, j]}), {len(bad)} differ"
-    return "none of the stored intermediates (q, k, vT, o, h1, g, y)"
-
+    return "none of the stored intermediates (q, k, v^T, o, h1, g, y)"

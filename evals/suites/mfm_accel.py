@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -197,32 +196,18 @@ def measure_ppa(task_ids: list[str] | None = None) -> tuple[dict[str, dict], dic
             continue
         built = build_task(task.id)
         clock = 50.0
-        with tempfile.TemporaryDirectory(prefix="hwagent-mfm-ppa-") as tmp:
-            top = Path(tmp) / f"{task.id}.v"
-            top.write_text(specialise("".join(path.read_text() for path in built.reference_files),
-                                      built.spec.name, block_parameters(task)))
-            try:
-                report = synthesize([top], built.spec.name, clock_mhz=clock)
-            except SynthesisError as exc:
-                out.pop(task.id, None)
-                failures[task.id] = str(exc).splitlines()[0]
-                continue
+        try:
+            report = synthesize(built.reference_files, built.spec.name, clock_mhz=clock,
+                                parameters=block_parameters(task))
+        except SynthesisError as exc:
+            out.pop(task.id, None)
+            failures[task.id] = str(exc).splitlines()[0]
+            continue
         out[task.id] = {"module": built.spec.name, "parameters": block_parameters(task), "clock_mhz": clock,
                         "area_um2": report.area_um2, "cells": report.cells, "flops": report.flops,
                         "fmax_mhz": report.fmax_mhz, "power_mw": report.power_mw, "missing": report.missing}
         path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     return out, failures
-
-
-def specialise(source: str, module: str, params: dict[str, int]) -> str:
-    """`source` with the parameter defaults of `module` set to `params` (synthesis takes no overrides)."""
-    head, sep, rest = source.partition(f"module {module}")
-    header, end, body = rest.partition(");")
-    for name, value in params.items():
-        header, count = re.subn(rf"(parameter\s+{name}\s*=\s*)\d+", rf"\g<1>{value}", header)
-        if count != 1:
-            raise ValueError(f"{module}: no parameter {name} to set")
-    return head + sep + header + end + body
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 import pytest
 
 from accelerator_baseline import golden as G
-from accelerator_baseline.cycle_model import estimate_block, gemm_cycles
+from accelerator_baseline.cycle_model import estimate_block
 from accelerator_baseline.sim import rtl_files, run_block, run_unit
 
 
@@ -30,28 +30,39 @@ def test_vector_unit(lanes):
     _check(run_unit("tb_vector", "vector_unit", rtl_files(["vector_unit.v"]), {"LANES": lanes}))
 
 
-def _check_block(config: str, seed: int = 0) -> dict:
+def _check_block(config: str, seed: int = 0, layers: int = 1) -> dict:
     cfg = G.CONFIGS[config]
-    res = run_block(config, seed)
+    res = run_block(config, seed, layers=layers)
     assert res["passed"] and res["bit_exact"], f"{res['reason']}: {res.get('messages')}\n{res.get('log')}"
     est = estimate_block(cfg)
-    assert res["block_cycles"] == est.block_cycles, "analytic cycle model disagrees with the RTL"
+    assert res["block_cycles"] == est.block_cycles, "cycle model disagrees with the RTL"
+    model = {g["name"]: g for g in est.gemms}
+    offsets = set()
     for g in res["gemms"]:
-        shape = next(x for x in est.gemms if x["name"] == (g["step"] + (str(g["head"]) if g["step"] in ("qk", "av") else "")))
-        cycles = g["last_feed"] - g["first_feed"] + 1
-        assert cycles == shape["cycles"] == gemm_cycles(shape["M"], shape["N"], shape["K"], cfg.array_rows,
-                                                        cfg.array_cols).occupancy
+        shape = model[g["step"] + (str(g["head"]) if g["step"] in ("qk", "av") else "")]
+        assert g["last_feed"] - g["first_feed"] + 1 == shape["cycles"]
         assert g["beats"] == shape["tile_ideal_cycles"]
+        offsets.add(g["first_feed"] - shape["first_feed"])
+    assert len(offsets) == 1 and len(res["gemms"]) == len(est.gemms), "GEMM feed windows differ from the model"
+    busy = {v["name"]: v["busy_cycles"] for v in est.vector}
+    assert {v["step"]: v["busy"] for v in res["vector"]} == busy
     return res
 
 
 def test_block_tiny_bit_exact():
     res = _check_block("tiny", seed=0)
     assert res["outputs"] == 8 * 16
+    assert res["vector_overlapped_with_feeder"] > 0   # softmax and LayerNorm overlap GEMMs
 
 
 def test_block_tiny16_bit_exact():
     _check_block("tiny16", seed=3)
+
+
+def test_two_chained_layers_load_while_computing():
+    res = _check_block("tiny16", seed=1, layers=2)
+    assert res["second_layer_loaded_while_busy"] and res["second_layer_load_cycles"] < res["block_cycles"]
+    assert res["second_block_cycles"] == res["block_cycles"]
 
 
 @pytest.mark.slow

@@ -34,12 +34,13 @@ class Timing:
 
     step_setup: int = 1        # descriptor cycle before every GEMM step
     operand_read: int = 2      # buffer read, then the operand register in front of the array
-    post_pipe: int = 9         # output pipeline: bias read, bias register, bias add, i-GELU x3, requant x3
-    pass_tail: int = 8         # vector pass: read latency + 7 pipeline stages after the last issued word
+    post_pipe: int = 10        # output pipeline: bias read, bias register, bias add, i-GELU x3, requant x4
+    pass_tail: int = 9         # vector pass: read latency + 8 pipeline stages after the last issued word
     recip_cycles: int = SOFTMAX_RECIP_BITS + 1 + 2   # divider: init + 32 quotient bits + exit
     isqrt_cycles: int = LN_ISQRT_BITS // 2 + 2       # init + 26 root bits + exit
     var_cycles: int = 16 + 32 + 4   # n S2 then S1^2 by shift-and-add (16 + 32 steps, init and exit each)
     vec_handshake: int = 3     # per vector task: queue pop, start pulse, done pulse
+    group_restart: int = 2     # per further group of lanes of the same rows: done pulse, start pulse
 
     def gemm_pipeline(self, rows: int, cols: int) -> int:
         """Cycles from a tile's last operand read to its last result write: operand read and register,
@@ -105,17 +106,19 @@ def block_gemms(cfg: BlockConfig) -> list[GemmShape]:
             for step, h in program(cfg.heads)]
 
 
-def softmax_cycles(tokens: int, timing: Timing = TIMING) -> int:
-    """Cycles from taking a vector task to its result being visible: softmax of a block of rows (one row per lane) over `tokens` scores: three passes
-    (max; exp and sum; exp times the reciprocal) and the reciprocal itself."""
-    return timing.vec_handshake + 3 * (tokens + timing.pass_tail) + timing.recip_cycles
+def softmax_cycles(tokens: int, groups: int = 1, timing: Timing = TIMING) -> int:
+    """Cycles from taking a vector task to its result being visible: softmax of a block of rows over `tokens`
+    scores, in `groups` groups of vector lanes, each three passes (max; exp and sum; exp times the
+    reciprocal) and the reciprocal itself."""
+    op = 3 * (tokens + timing.pass_tail) + timing.recip_cycles
+    return timing.vec_handshake + op + (groups - 1) * (op + timing.group_restart)
 
 
-def layernorm_cycles(channels: int, timing: Timing = TIMING) -> int:
-    """Cycles from taking a vector task to its result being visible: LayerNorm of a block of rows: statistics pass, variance, isqrt, reciprocal,
-    normalise pass."""
-    return (timing.vec_handshake + 2 * (channels + timing.pass_tail) + timing.var_cycles + timing.isqrt_cycles
-            + timing.recip_cycles)
+def layernorm_cycles(channels: int, groups: int = 1, timing: Timing = TIMING) -> int:
+    """Cycles from taking a vector task to its result being visible: LayerNorm of a block of rows, in
+    `groups` groups of vector lanes, each a statistics pass, variance, isqrt, reciprocal, normalise pass."""
+    op = 2 * (channels + timing.pass_tail) + timing.var_cycles + timing.isqrt_cycles + timing.recip_cycles
+    return timing.vec_handshake + op + (groups - 1) * (op + timing.group_restart)
 
 
 @dataclass
@@ -169,8 +172,8 @@ def estimate_block(cfg: BlockConfig, timing: Timing = TIMING) -> BlockEstimate:
     unit's queue in cycle t + 1."""
     R, C = cfg.array_rows, cfg.array_cols
     L, d, H = cfg.tokens, cfg.d_model, cfg.heads
-    wl = math.ceil(L / R)
-    est = BlockEstimate(cfg.name, R, C, R)
+    wl, groups = math.ceil(L / R), R // cfg.vlanes
+    est = BlockEstimate(cfg.name, R, C, cfg.vlanes)
     shapes = {g.name: g for g in block_gemms(cfg)}
     for g in shapes.values():
         gc = gemm_cycles(g.M, g.N, g.K, R, C, timing)
@@ -198,11 +201,11 @@ def estimate_block(cfg: BlockConfig, timing: Timing = TIMING) -> BlockEstimate:
             written = row_start + row_cycles - 1 + latency     # last result word of the row block
             start = row_start + row_cycles
             if step == "qk":
-                ready[(f"p{h}", mi)] = vu.run("softmax", written + 1, softmax_cycles(L, timing))
+                ready[(f"p{h}", mi)] = vu.run("softmax", written + 1, softmax_cycles(L, groups, timing))
             elif step == "proj":
-                ready[("h1", mi)] = vu.run("ln1", written + 1, layernorm_cycles(d, timing))
+                ready[("h1", mi)] = vu.run("ln1", written + 1, layernorm_cycles(d, groups, timing))
             elif step == "mlp2":
-                ready[("y", mi)] = vu.run("ln2", written + 1, layernorm_cycles(d, timing))
+                ready[("y", mi)] = vu.run("ln2", written + 1, layernorm_cycles(d, groups, timing))
             elif step == "av" and h == H - 1:
                 ready[("o", mi)] = written + 1
             elif step == "mlp1":

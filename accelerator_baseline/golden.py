@@ -65,10 +65,15 @@ class BlockConfig:
     d_ff: int
     array_rows: int = 16
     array_cols: int = 16
+    vector_lanes: int | None = None   # lanes of the vector unit (softmax, LayerNorm); default array_rows
 
     @property
     def d_head(self) -> int:
         return self.d_model // self.heads
+
+    @property
+    def vlanes(self) -> int:
+        return self.vector_lanes or self.array_rows
 
     def check_rtl(self) -> None:
         """Raise ValueError unless the RTL (qblock_top) can run this configuration."""
@@ -78,6 +83,8 @@ class BlockConfig:
             problems.append("qblock_top needs a square array (R == C)")
         if self.d_model % self.heads:
             problems.append("d_model must be a multiple of heads")
+        if r % self.vlanes:
+            problems.append(f"the array size {r} must be a multiple of the vector lanes {self.vlanes}")
         for what, value in (("tokens", self.tokens), ("d_model", self.d_model), ("d_head", self.d_head),
                             ("d_ff", self.d_ff)):
             if value % r:
@@ -88,6 +95,8 @@ class BlockConfig:
 
 CONFIGS: dict[str, BlockConfig] = {
     "tiny": BlockConfig("tiny", tokens=8, d_model=16, heads=2, d_ff=32, array_rows=4, array_cols=4),
+    "tiny_vl2": BlockConfig("tiny_vl2", tokens=8, d_model=16, heads=2, d_ff=32, array_rows=4, array_cols=4,
+                            vector_lanes=2),
     "tiny16": BlockConfig("tiny16", tokens=16, d_model=32, heads=2, d_ff=64),
     "vit_tiny": BlockConfig("vit_tiny", tokens=16, d_model=192, heads=3, d_ff=768),
     "vit_b16": BlockConfig("vit_b16", tokens=197, d_model=768, heads=12, d_ff=3072),

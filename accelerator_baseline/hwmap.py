@@ -48,19 +48,49 @@ class Layout:
         return bases
 
     @property
+    def row_blocks(self) -> int:
+        """Row blocks of R tokens (tokens are padded to a multiple of R)."""
+        return -(-self.cfg.tokens // self.r)
+
+    @property
     def xbuf(self) -> dict[str, int]:
-        c = self.cfg
-        wl = c.tokens // self.r
-        regions = self._regions((("x", wl * c.d_model), ("p0", wl * c.tokens), ("p1", wl * c.tokens),
-                                 ("h", wl * c.d_model)))
+        c, wl = self.cfg, self.row_blocks
+        lp = wl * self.r
+        regions = self._regions((("x", wl * c.d_model), ("p0", wl * lp), ("p1", wl * lp), ("h", wl * c.d_model)))
         return regions | {"y": regions["x"]}
 
     @property
     def abuf(self) -> dict[str, int]:
-        c = self.cfg
-        wl = c.tokens // self.r
+        c, wl = self.cfg, self.row_blocks
         return self._regions((("q", wl * c.d_model), ("k", wl * c.d_model), ("v", wl * c.d_model),
                               ("o", wl * c.d_model), ("g", wl * c.d_ff)))
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One on-chip memory of qblock_top (mirrors its sram_1w1r / sram_1w2r instances)."""
+
+    name: str
+    width: int          # bits per word
+    words: int
+    read_ports: int
+    instances: int = 1  # banks of a double-buffered memory
+
+    @property
+    def bits(self) -> int:
+        return self.width * self.words * self.instances
+
+
+def buffers(cfg: BlockConfig) -> list[Buffer]:
+    """Every memory of qblock_top for one configuration: activations (x / probabilities / h1 and the GEMM
+    outputs), scores, residual sums, and the double-buffered weights, biases and LayerNorm parameters."""
+    r, d, f = cfg.array_rows, cfg.d_model, cfg.d_ff
+    lay = Layout(cfg)
+    wl = lay.row_blocks
+    return [Buffer("xbuf", r * 8, lay.xbuf["depth"], 2), Buffer("abuf", r * 8, lay.abuf["depth"], 2),
+            Buffer("scores", r * 32, 2 * wl * wl * r, 1), Buffer("residual", r * 16, wl * d, 1),
+            Buffer("weights", r * 8, (4 * d * d + 2 * d * f) // r, 1, 2),
+            Buffer("biases", r * 32, (5 * d + f) // r, 1, 2), Buffer("ln_params", 32, 2 * d, 1, 2)]
 
 
 def pack_words(lanes: np.ndarray, bits: int) -> list[int]:
@@ -143,4 +173,5 @@ def register_writes(qb: QuantBlock) -> list[tuple[int, int]]:
 
 def rtl_parameters(cfg: BlockConfig) -> dict[str, int]:
     cfg.check_rtl()
-    return {"R": cfg.array_rows, "L": cfg.tokens, "D": cfg.d_model, "H": cfg.heads, "DFF": cfg.d_ff}
+    return {"R": cfg.array_rows, "L": cfg.tokens, "D": cfg.d_model, "H": cfg.heads, "DFF": cfg.d_ff,
+            "VL": cfg.vlanes}

@@ -1,18 +1,22 @@
 """PPA of the baseline accelerator's units and top through verify.ppa (Yosys -> OSU018 -> OpenSTA).
 
-Each target is a module of rtl/ with parameter overrides (and, for the top, its buffers kept as SRAM macros
-priced by verify.ppa.SramModel); results are cached by verify by content hash. Technology: OSU018 0.18 um;
-see verify.ppa.ASSUMPTIONS for the STA assumptions.
+Each target is a module of rtl/ with parameter overrides; the top keeps its buffers as SRAM macros priced by
+verify.ppa.SramModel (OSU018 has no memory compiler), so its standard-cell area, fmax and power are the
+logic's, and the memories are listed apart. Results are cached by verify by content hash. Technology:
+OSU018 0.18 um; see verify.ppa.ASSUMPTIONS for the STA assumptions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accelerator_baseline.golden import BlockConfig
+from accelerator_baseline.hwmap import rtl_parameters
 from accelerator_baseline.sim import RTL_FILES, rtl_dir
 
 CLOCK_MHZ = 100.0
 ACTIVITY = 0.1
+MACROS = ("sram_1w1r", "sram_1w2r")
 
 
 @dataclass(frozen=True)
@@ -25,23 +29,29 @@ class PPATarget:
     macros: tuple[str, ...] = ()
 
 
-def targets(rows: int = 16) -> list[PPATarget]:
-    """Units at the given array size (lanes = rows), one buffer bank, and the top at the smallest legal shape
-    (tokens = d = d_ff = rows, one head) so that its flip-flop buffers stay synthesizable."""
-    r = rows
-    return [
+def targets(cfg: BlockConfig) -> list[PPATarget]:
+    """Units at the configuration's array size, the vector unit at its lanes and at fewer lanes (the
+    area / cycles trade-off), one flip-flop buffer bank for reference, and the whole top (buffers as SRAM)."""
+    r, vl = cfg.array_rows, cfg.vlanes
+    units = [
         PPATarget("pe", "pe", ("pe.v",), note="one processing element"),
         PPATarget(f"systolic_array_{r}x{r}", "systolic_array", ("pe.v", "systolic_array.v"),
                   (("R", r), ("C", r)), note="PEs, skew, row drain, de-skew"),
-        PPATarget(f"requant_{r}", "requant", ("requant.v",), (("LANES", r), ("IN_W", 40))),
-        PPATarget(f"vector_unit_{r}", "vector_unit", ("vector_unit.v",), (("LANES", r),),
-                  note="softmax, LayerNorm, isqrt, divider, i-GELU lanes"),
-        PPATarget(f"buffer_{r * 8}b_x64", "sram_1w1r", ("buffers.v",), (("WIDTH", r * 8), ("DEPTH", 64)),
-                  note="one 64-word operand buffer bank as flip-flops (no SRAM macros in OSU018)"),
-        PPATarget(f"qblock_top_R{r}_min", "qblock_top", RTL_FILES,
-                  (("R", r), ("L", r), ("D", r), ("H", 1), ("DFF", r)),
-                  note="whole top incl. all buffers as flip-flops, smallest shape (L=d=d_ff=R, 1 head)"),
+        PPATarget(f"requant_{r}", "requant", ("requant.v",), (("LANES", r), ("IN_W", 40)),
+                  note="multiply, round, shift, residual, saturate"),
+        PPATarget(f"igelu_{r}", "igelu", ("igelu.v",), (("LANES", r),), note="streaming i-GELU"),
     ]
+    for lanes in dict.fromkeys(v for v in (vl, vl // 2, vl // 4) if v >= 1 and r % v == 0):
+        units.append(PPATarget(f"vector_unit_{lanes}", "vector_unit", ("vector_unit.v",), (("LANES", lanes),),
+                               note="softmax and LayerNorm lanes (isqrt, divider)"
+                                    + ("" if lanes == vl else f"; trade-off: VL={lanes}")))
+    units += [
+        PPATarget(f"buffer_{r * 8}b_x64", "sram_1w1r", ("buffers.v",), (("WIDTH", r * 8), ("DEPTH", 64)),
+                  note="64 words as flip-flops, for reference (the top uses SRAM macros)"),
+        PPATarget(f"qblock_top_{cfg.name}", "qblock_top", RTL_FILES, tuple(rtl_parameters(cfg).items()),
+                  note="whole top; buffers as SRAM macros (model)", macros=MACROS),
+    ]
+    return units
 
 
 def synthesize_target(t: PPATarget, clock_mhz: float = CLOCK_MHZ, activity: float = ACTIVITY,

@@ -7,6 +7,7 @@ report re-simulates only when the RTL changed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from accelerator_baseline import golden as G
 from accelerator_baseline.cycle_model import estimate_block, gemm_cycles
+from accelerator_baseline.hwmap import buffers
 from accelerator_baseline.ppa import ACTIVITY, CLOCK_MHZ, synthesize_target, targets
 from accelerator_baseline.sim import RTL_FILES, rtl_dir, run_block
 
@@ -23,8 +25,9 @@ FULL_SIZE = ("vit_b16", "deit_s", "bert_base")
 ASSUMPTIONS = [
     "technology: OSU018 0.18 um standard cells (qflow), Yosys 0.23 + ABC, OpenSTA; compare only relatively",
     f"power at {CLOCK_MHZ:g} MHz with switching activity {ACTIVITY} on every net (verify.ppa)",
-    ("buffers are flip-flop arrays (no SRAM macros); the top is synthesized at its smallest legal shape "
-     "(tokens = d = d_ff = R, one head), so full-size buffer area is not included"),
+    ("buffers are SRAM macros priced by a stated model (verify.ppa.SramModel; OSU018 has no memory compiler); "
+     "standard-cell (logic) and SRAM figures are reported apart and together; full-size blocks use the top's "
+     "logic and their own buffer sizes"),
     ("derived throughput counts 2 ops per MAC of the block's GEMMs; cycles from simulation where the block "
      "fits, otherwise from the analytic model (checked cycle-exact against simulation)"),
     "full-size token counts that are not multiples of R are padded (tile ideal already includes padding)",
@@ -99,49 +102,67 @@ def block_summary(cfg: G.BlockConfig, measured: dict | None) -> dict:
     return out
 
 
-def ppa_section(rows: int, progress: Callable[[str], None] | None = None, top_timeout_s: float = 3600.0) -> dict:
+def sram(cfg: G.BlockConfig, clock_mhz: float = CLOCK_MHZ) -> dict:
+    """The configuration's buffers priced by verify.ppa.SramModel: per buffer and in total (area, power)."""
+    from verify.ppa import SramModel
+
+    model = SramModel()
+    rows = [{"name": b.name, "width": b.width, "words": b.words, "read_ports": b.read_ports, "banks": b.instances,
+             "kib": b.bits / 8 / 1024, "area_um2": b.instances * model.area_um2(b.width * b.words, b.read_ports),
+             "power_mw": b.instances * model.power_mw(b.width, b.read_ports, 1, clock_mhz)}
+            for b in buffers(cfg)]
+    return {"buffers": rows, "area_um2": sum(r["area_um2"] for r in rows),
+            "power_mw": sum(r["power_mw"] for r in rows), "kib": sum(r["kib"] for r in rows),
+            "model": model.describe()}
+
+
+def ppa_section(cfg: G.BlockConfig, progress: Callable[[str], None] | None = None,
+                top_timeout_s: float = 3600.0) -> dict:
     """PPA per unit and for the top; entries carry an `error` instead when synthesis is unavailable."""
     out = {}
-    for t in targets(rows):
+    for t in targets(cfg):
         if progress:
             progress(f"synthesizing {t.name} (cached by verify.ppa after the first run)")
         try:
             r = synthesize_target(t, timeout_s=top_timeout_s if t.top == "qblock_top" else 3600.0)
-            out[t.name] = {"area_um2": r.area_um2, "cells": r.cells, "flops": r.flops, "fmax_mhz": r.fmax_mhz,
-                           "critical_path_ns": r.critical_path_ns, "power_mw": r.power_mw,
-                           "missing": r.missing, "note": t.note, "parameters": dict(t.parameters)}
+            out[t.name] = {"area_um2": r.area_um2, "logic_area_um2": (r.area_um2 or 0.0) - r.macro_area_um2,
+                           "sram_area_um2": r.macro_area_um2, "cells": r.cells, "flops": r.flops,
+                           "fmax_mhz": r.fmax_mhz, "critical_path_ns": r.critical_path_ns, "power_mw": r.power_mw,
+                           "sram_power_mw": r.power_breakdown_mw.get("macros", 0.0),
+                           "macros": [m.model_dump() for m in r.macros], "missing": r.missing, "note": t.note,
+                           "parameters": dict(t.parameters)}
         except (ImportError, OSError, RuntimeError, ValueError) as exc:  # tools missing/failing: report it
             out[t.name] = {"error": f"{type(exc).__name__}: {exc}", "note": t.note}
     return out
 
 
 def composed_top(ppa: dict, cfg: G.BlockConfig) -> dict | None:
-    """Top estimate from the unit syntheses when the top itself was not synthesized: array + requant + vector
-    unit + the top's buffer bits at the synthesized buffer's area and power per bit (control logic excluded)."""
+    """Top estimate from the unit syntheses when the top itself was not synthesized: array + requant + i-GELU
+    + vector unit (control logic excluded) and the buffers priced by the SRAM model."""
     r = cfg.array_rows
-    units = [ppa.get(f"systolic_array_{r}x{r}"), ppa.get(f"requant_{r}"), ppa.get(f"vector_unit_{r}")]
-    buf = ppa.get(f"buffer_{r * 8}b_x64")
-    if any(u is None or u.get("area_um2") is None for u in [*units, buf]):
+    units = [ppa.get(f"systolic_array_{r}x{r}"), ppa.get(f"requant_{r}"), ppa.get(f"igelu_{r}"),
+             ppa.get(f"vector_unit_{cfg.vlanes}")]
+    if any(u is None or u.get("area_um2") is None for u in units):
         return None
-    from accelerator_baseline.hwmap import Layout
-
-    mini = G.BlockConfig("min", tokens=r, d_model=r, heads=1, d_ff=r, array_rows=r, array_cols=r)
-    act = Layout(mini).act["depth"]
-    wl = 4 * r * r // r + 2 * r * r // r
-    bits = (act + wl) * r * 8 + (6 * r // r) * r * 32 + r * r * 32 + r * r * 16 + 2 * r * 32
-    per_bit = buf["area_um2"] / (64 * r * 8)
-    power_per_bit = (buf.get("power_mw") or 0.0) / (64 * r * 8)
+    memories = sram(cfg)
+    logic = sum(u["area_um2"] for u in units)
     fmaxes = [u["fmax_mhz"] for u in units if u.get("fmax_mhz")]
-    return {"area_um2": sum(u["area_um2"] for u in units) + bits * per_bit,
-            "power_mw": sum(u.get("power_mw") or 0.0 for u in units) + bits * power_per_bit,
-            "fmax_mhz": min(fmaxes) if fmaxes else None, "buffer_bits": bits,
-            "note": "composed from unit syntheses (array + requant + vector unit + buffer bits); control excluded"}
+    return {"area_um2": logic + memories["area_um2"], "logic_area_um2": logic, "sram_area_um2": memories["area_um2"],
+            "power_mw": sum(u.get("power_mw") or 0.0 for u in units) + memories["power_mw"],
+            "sram_power_mw": memories["power_mw"], "fmax_mhz": min(fmaxes) if fmaxes else None,
+            "note": "composed from unit syntheses (array + requant + i-GELU + vector unit) and the SRAM model; "
+                    "control excluded"}
 
 
-def derived(block: dict, top: dict | None) -> dict:
-    """Latency, GOPS, GOPS/mm2, GOPS/W and energy per block at the synthesis clock (and at fmax)."""
+def derived(block: dict, top: dict | None, memories: dict | None = None) -> dict:
+    """Latency, GOPS, GOPS/mm2 (logic alone and with the SRAM), GOPS/W and energy per block at the synthesis
+    clock and at fmax. `memories` (sram(cfg)) replaces the top's SRAM when the block has other buffer sizes."""
     if not top or top.get("area_um2") is None:
         return {"error": "no PPA for the top"}
+    logic_area = top["logic_area_um2"]
+    logic_power = (top.get("power_mw") or 0.0) - top.get("sram_power_mw", 0.0)
+    sram_area = memories["area_um2"] if memories else top["sram_area_um2"]
+    sram_power = memories["power_mw"] if memories else top.get("sram_power_mw", 0.0)
     ops = 2 * block["macs"]
     out = {}
     clocks = {"at_100mhz": CLOCK_MHZ}
@@ -151,12 +172,28 @@ def derived(block: dict, top: dict | None) -> dict:
         latency_s = block["block_cycles"] / (mhz * 1e6)
         gops = ops / latency_s / 1e9
         entry = {"clock_mhz": mhz, "latency_us": latency_s * 1e6, "gops": gops,
-                 "gops_per_mm2": gops / (top["area_um2"] / 1e6)}
+                 "gops_per_mm2_logic": gops / (logic_area / 1e6),
+                 "gops_per_mm2": gops / ((logic_area + sram_area) / 1e6), "sram_mm2": sram_area / 1e6}
         if top.get("power_mw") and key == "at_100mhz":
-            entry["gops_per_w"] = gops / (top["power_mw"] / 1e3)
-            entry["energy_per_block_uj"] = top["power_mw"] * 1e-3 * latency_s * 1e6
+            power_mw = logic_power + sram_power
+            entry["power_mw"] = power_mw
+            entry["gops_per_w"] = gops / (power_mw / 1e3)
+            entry["energy_per_block_uj"] = power_mw * 1e-3 * latency_s * 1e6
         out[key] = entry
     return out
+
+
+def vector_lanes_tradeoff(cfg: G.BlockConfig) -> list[dict]:
+    """Block cycles (model) of this and the full-size blocks with fewer vector lanes (VL): the vector unit's
+    area shrinks with VL, its softmax / LayerNorm tasks take R / VL times longer and overlap GEMMs."""
+    rows = []
+    for lanes in dict.fromkeys(v for v in (cfg.vlanes, cfg.vlanes // 2, cfg.vlanes // 4) if v >= 1):
+        row = {"vector_lanes": lanes}
+        for name in (cfg.name, *FULL_SIZE):
+            shape = dataclasses.replace(G.CONFIGS[name], vector_lanes=lanes)
+            row[name] = estimate_block(shape).block_over_tile_ideal
+        rows.append(row)
+    return rows
 
 
 def build_report(config: str = "vit_tiny", simulate: bool = True, with_ppa: bool = True, seed: int = 0,
@@ -182,12 +219,15 @@ def build_report(config: str = "vit_tiny", simulate: bool = True, with_ppa: bool
     if progress:
         progress("quantisation error of the integer block vs float64")
     report["quantisation_error"] = G.quant_error_report(cfg, seed=seed, n_calib=4, n_eval=2)
+    report["sram"] = {name: sram(G.CONFIGS[name]) for name in (config, *FULL_SIZE)}
+    report["vector_lanes"] = vector_lanes_tradeoff(cfg)
     if with_ppa:
-        report["ppa"] = ppa_section(cfg.array_rows, progress, top_timeout_s)
+        report["ppa"] = ppa_section(cfg, progress, top_timeout_s)
         top = next((v for k, v in report["ppa"].items() if k.startswith("qblock_top")), None)
         if top is None or top.get("area_um2") is None:
             top = composed_top(report["ppa"], cfg)
             report["ppa"]["top_composed"] = top
         report["ppa_top_used"] = top
-        report["derived"] = {b["config"]: derived(b, top) for b in [report["block"], *report["full_size"]]}
+        report["derived"] = {b["config"]: derived(b, top, None if b["config"] == config else report["sram"][b["config"]])
+                             for b in [report["block"], *report["full_size"]]}
     return report

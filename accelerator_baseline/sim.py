@@ -16,7 +16,7 @@ from pathlib import Path
 from accelerator_baseline.golden import CONFIGS
 from accelerator_baseline.hwmap import rtl_parameters
 
-RTL_FILES = ("pe.v", "systolic_array.v", "requant.v", "vector_unit.v", "buffers.v", "qblock_top.v")
+RTL_FILES = ("pe.v", "systolic_array.v", "requant.v", "igelu.v", "vector_unit.v", "buffers.v", "qblock_top.v")
 
 
 def rtl_dir() -> Path:

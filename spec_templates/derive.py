@@ -36,7 +36,7 @@ from workloads.profile import LayerProfile, ModelProfile, SectionProfile
 
 INT8_MAX = 127
 AREA_SLACK = 1.25  # budgets leave 25 % over the area model
-GELU_IN_W = 34  # the vector unit's streaming i-GELU input width
+GELU_IN_W = 34  # the streaming i-GELU's input width (accelerator_baseline/rtl/igelu.v)
 REQUANT_IN_W = 40
 
 
@@ -223,17 +223,21 @@ def derive(profile: ModelProfile, budget: HardwareBudget, *, weight_bits: dict[s
 
 BLOCK_TOP_BEHAVIOUR = """\
 The block top runs one whole integer-only transformer encoder block from on-chip buffers on an R x R
-output-stationary array: a scheduler FSM issues, with barriers where a result is needed,
+output-stationary array. Two engines run concurrently, synchronised per row block (R tokens): the array runs
+the GEMM program
 
-    Q, K, V^T | per head h: QK^T_h | softmax_h, AV_h ... | out-proj (+x) | LN1, MLP1 (GELU) | MLP2 (+h1) | LN2
+    Q, K, V^T, QK^T_0, then per head h >= 1: QK^T_h, AV_(h-1); AV_(H-1), out-proj (+x), MLP1 (GELU), MLP2 (+h1)
 
-GEMM tiles stream back to back (one beat per cycle, a tile lasts max(K, R) beats); results leave the array
-as column words through bias add, i-GELU, requantiser (+ residual) into the buffers; softmax and LayerNorm
-run on the vector unit, R rows at a time. The host loads weights, activations, biases and LayerNorm
-parameters over the valid/ready `ld_*` stream, sets constants over the `cfg_*` register port
-(0x00 CTRL start/busy/done, 0x01 CYCLES, 0x02 LD_SEL, 0x03 LD_ADDR, 0x04 RD_ADDR, 0x05 RD_COUNT,
-0x10..0x16 requant {{shift, mult}} of Q, K, V, O, PROJ, MLP1, MLP2, 0x18..0x1D softmax constants,
-0x20..0x22 GELU constants, 0x28/0x29 LN shifts) and reads results over the `out_*` stream.
+starting each row block of a GEMM as soon as its operands are ready, and the vector unit runs softmax,
+LayerNorm 1 and LayerNorm 2 of every row block as soon as its input rows are written, so non-linear work
+overlaps GEMMs. GEMM tiles stream back to back (one beat per cycle, a tile lasts max(K, R) beats); results
+leave the array as column words through bias add, i-GELU, requantiser (+ residual) into the buffers. The
+host loads weights, activations, biases and LayerNorm parameters over the valid/ready `ld_*` stream, sets
+constants over the `cfg_*` register port (0x00 CTRL start/busy/done, 0x01 CYCLES, 0x02 LD_SEL, 0x03 LD_ADDR,
+0x04 RD_ADDR, 0x05 RD_COUNT, 0x10..0x16 requant {{shift, mult}} of Q, K, V, O, PROJ, MLP1, MLP2, 0x18..0x1D
+softmax constants, 0x20..0x22 GELU constants, 0x28/0x29 LN shifts) and reads results over the `out_*`
+stream. Weights, biases, LayerNorm parameters and constants are double-buffered: they load for the next
+START while a block runs; the block output overwrites x, so a second START runs the next layer on it.
 Outputs are bit-identical to `golden_block` of accelerator_baseline.golden (post-LN block order).
 
 Workload block ({workload}): L = {tokens} tokens (padded to a multiple of R = {rows}), d = {d}, {heads} heads,
@@ -243,16 +247,19 @@ block, {util:.1%} array utilisation, {over:.3f} x the GEMM tile ideal.{note}
 
 
 BLOCK_TOP_NOTES = {
-    "R": "array side (R x R PEs, R vector lanes)", "L": "tokens (multiple of R)", "D": "model width",
-    "H": "attention heads", "DFF": "MLP width", "clk": "clock", "rst": "synchronous active-high reset",
+    "R": "array side (R x R PEs)", "L": "tokens (multiple of R)", "D": "model width",
+    "H": "attention heads", "DFF": "MLP width", "VL": "vector-unit lanes (R / VL groups per row block)",
+    "clk": "clock", "rst": "synchronous active-high reset",
     "cfg_we": "register write strobe", "cfg_addr": "register address", "cfg_wdata": "register write data",
     "cfg_rdata": "register read data (CTRL, CYCLES)", "ld_valid": "load beat valid",
-    "ld_ready": "load beat accepted (while idle)", "ld_data": "one buffer word (R lanes)",
+    "ld_ready": "load beat accepted (activations only while idle)", "ld_data": "one buffer word (R lanes)",
     "out_valid": "result word valid", "out_ready": "result word accepted", "out_data": "R int8 results",
     "busy": "the block is running", "done": "one-cycle pulse at the end of the block",
     "dbg_step": "current program step (debug)", "dbg_head": "current head (debug)",
     "dbg_feed": "array fed this cycle (debug)", "dbg_wr": "result written this cycle (debug)",
-    "dbg_wr_step": "program step of the written result (debug)"}
+    "dbg_wr_step": "program step of the written result (debug)",
+    "dbg_vec_step": "vector task running: 5 softmax, 8 LN1, 11 LN2 (debug)",
+    "dbg_vec_head": "head bank (softmax) or row block (LayerNorm) of the vector task (debug)"}
 
 
 def _block_top(profile: ModelProfile, ctx: dict, rows: int, cols: int, clock: float) -> UnitSpec:

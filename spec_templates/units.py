@@ -56,6 +56,10 @@ def requant_latency() -> int:
     return rtl_latency(RTL_DIR / "requant.v")
 
 
+def gelu_latency() -> int:
+    return rtl_latency(RTL_DIR / "igelu.v")
+
+
 def pack(values, width: int) -> int:
     """Lanes (lane 0 in the low bits) into one unsigned integer."""
     mask = (1 << width) - 1
@@ -266,8 +270,7 @@ A tile's first output beat appears {{ 2 * p.R + p.C }} cycles after its last inp
 
 
 # --- vector unit (softmax and LayerNorm row operations) ----------------------------------------------------
-VECTOR_CONTROL = ("op", "count", "sm_pre_shift", "sm_qln2", "sm_qb", "sm_qc", "sm_zmul", "sm_xmax", "ln_shift",
-                  "gelu_en", "gelu_pre_shift", "gelu_qb", "gelu_qc", "gelu_in")
+VECTOR_CONTROL = ("op", "count", "sm_pre_shift", "sm_qln2", "sm_qb", "sm_qc", "sm_zmul", "sm_xmax", "ln_shift")
 
 
 def _vector_tb(p: dict[str, int]) -> str:
@@ -346,13 +349,8 @@ pm_data[31:16], beta_q = signed pm_data[15:0] of word j):
     norm_j = ((count * x_j - S1) * inv + 2**15) >>> 16
     y_j = saturate(((norm_j * gamma_q + 2**(ln_shift-1)) >>> ln_shift) + beta_q, -128, 127)
 
-Streaming i-GELU (independent of the row operations, two register stages, per lane l of `gelu_in`, 34-bit):
-
-    q = saturate((gelu_in_l >>> gelu_pre_shift), -32768, 32767);  a = min(|q|, gelu_qb) - gelu_qb
-    gelu_out_l = gelu_en ? q * (sgn(q) * (gelu_qc - a*a) + gelu_qc) : gelu_in_l (sign-extended to 40 bits)
-
 All rounding is exact as written (>>> is an arithmetic shift). The results must be bit-identical to
-`softmax_int`, `layernorm_int` and `gelu_int` of the golden model.
+`softmax_int` and `layernorm_int` of the golden model.
 {% if ctx.softmax_constants %}
 
 Workload constants ({{ ctx.model }}): softmax over rows of {{ ctx.count }} scores at scale
@@ -369,9 +367,7 @@ VECTOR_NOTES = {"LANES": "rows processed in parallel", "clk": "clock", "rst": "s
                 "rd_idx": "word index to read", "rd_data": "LANES x 32-bit words, one cycle after the read",
                 "pm_data": "LayerNorm gamma_q (31:16) and beta_q (15:0) of the word read",
                 "wr_en": "write strobe", "wr_idx": "word index written", "wr_data": "LANES int8 results",
-                "busy": "an operation is running", "done": "one-cycle pulse after the last write",
-                "gelu_en": "apply i-GELU (else pass through)", "gelu_in": "LANES signed 34-bit inputs",
-                "gelu_out": "LANES signed 40-bit outputs, two cycles later"}
+                "busy": "an operation is running", "done": "one-cycle pulse after the last write"}
 
 for _key, _op, _title in (("softmax", 0, "Vector unit: softmax row operation (i-exp)"),
                           ("layernorm", 1, "Vector unit: LayerNorm row operation (integer sqrt)")):
@@ -407,7 +403,7 @@ def _gelu_vectors(p: dict[str, int], ctx: dict, rng: random.Random) -> list[dict
 
 
 register(Unit(
-    key="igelu", module="igelu", files=("igelu.v",), rtl_dir=OWN_RTL_DIR,
+    key="igelu", module="igelu", files=("igelu.v",),
     title="Streaming integer GELU (I-BERT i-GELU)",
     behaviour="""\
 Applies the I-BERT integer GELU to {{ p.LANES }} signed 34-bit lanes per beat (the int32 MLP accumulator plus
@@ -421,8 +417,8 @@ bias), fully pipelined, one beat per cycle. For lane l of an input beat (`in_val
     gelu_en = 0: y = x                        (bypass, sign-extended)
     out_vec[l*40 +: 40] = y
 
-All inputs of a beat are sampled on the same rising edge; `out_valid` and `out_vec` follow exactly 2 rising
-edges later. The constants come from `gelu_constants(scale)` of the golden model{% if ctx.gelu_constants %}
+All inputs of a beat are sampled on the same rising edge; `out_valid` and `out_vec` follow exactly
+{{ ctx.latency }} rising edges later. The constants come from `gelu_constants(scale)` of the golden model{% if ctx.gelu_constants %}
 (workload {{ ctx.model }}: {{ ctx.gelu_constants }}){% endif %}; the result has scale
 s * 0.2888 * s_erf**2 / 2 and is requantised afterwards.
 """,
@@ -431,10 +427,10 @@ s * 0.2888 * s_erf**2 / 2 and is requantised afterwards.
                 "pre_shift": "arithmetic right shift before the 16-bit clamp", "qb": "q_b = floor(1.769 / s_erf)",
                 "qc": "q_c = floor(1 / (0.2888 s_erf^2))", "in_vec": "LANES signed 34-bit inputs",
                 "out_valid": "out_vec holds a result", "out_vec": "LANES signed 40-bit results"},
-    latency=lambda p: Latency(kind="fixed", cycles=2, initiation_interval=1,
-                              description="out_valid is in_valid delayed by two cycles; cleared by rst."),
+    latency=lambda p: Latency(kind="fixed", cycles=gelu_latency(), initiation_interval=1,
+                              description=f"out_valid is in_valid delayed by {gelu_latency()} cycles; cleared by rst."),
     vectors=_gelu_vectors, outputs=lambda p: [("out_vec", 40, p["LANES"], True)],
-    one_to_one_latency=lambda p: 2, timeout_cycles=lambda p: 64,
+    one_to_one_latency=lambda p: gelu_latency(), timeout_cycles=lambda p: 64,
 ))
 
 

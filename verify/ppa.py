@@ -41,8 +41,9 @@ _RESET = re.compile(r"^(rst|reset|rst_n|rstn|resetn|reset_n|arst|arst_n|areset|r
 
 
 class SramModel(BaseModel):
-    """Compiled synchronous SRAM at 0.18 um, as a stated model (OSU018 has no memory compiler): registered read
-    data, one bank per read port (a 1W2R memory is two 1W1R copies), every port accessed every cycle for power."""
+    """Compiled synchronous SRAM at 0.18 um, as a stated model (OSU018 has no memory compiler): one write port
+    (lane-masked writes are one port), registered read data, one bank per read port (a 1W2R memory is two 1W1R
+    copies), every port accessed every cycle for power."""
 
     bitcell_um2: float = 4.65           # 6T cell of a commercial 0.18 um process
     array_efficiency: float = 0.6       # cells / macro area (decoders, sense amplifiers, I/O)
@@ -295,7 +296,7 @@ def _macro_shapes(yosys: tools.Tool, elaborate: list[str], macros: tuple[str, ..
             module=name, derived=derived, cell=f"{name}_{width}x{words}_{suffix}", parameters=params,
             ports=[(port, info["direction"], len(info["bits"])) for port, info in module["ports"].items()],
             width=width, words=words, read_ports=sum(t.startswith("$memrd") for t in cells),
-            write_ports=sum(t.startswith("$memwr") for t in cells), instances=uses.get(derived, 0)))
+            write_ports=int(any(t.startswith("$memwr") for t in cells)), instances=uses.get(derived, 0)))
     unknown = set(macros) - {s.module for s in shapes}
     if unknown:
         raise SynthesisError(f"macro module(s) not instantiated under the top: {', '.join(sorted(unknown))}")

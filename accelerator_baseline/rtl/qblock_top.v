@@ -31,7 +31,8 @@ module qblock_top #(
     parameter L = 16,
     parameter D = 32,
     parameter H = 2,
-    parameter DFF = 64
+    parameter DFF = 64,
+    parameter VL = R        // vector-unit lanes: a row block of R rows is processed in R / VL groups
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -85,6 +86,8 @@ module qblock_top #(
     /* verilator lint_on WIDTH */
     localparam integer LAST_COL = R - 1;
     localparam integer NWL = L / R;
+    localparam integer NG = R / VL;                      // vector-unit groups per row block
+    localparam GW = (NG > 1) ? $clog2(NG) : 1;
 
     // array program steps and vector tasks (the numbers are the dbg_step / dbg_vec_step codes)
     localparam [3:0] ST_IDLE = 4'd0, ST_Q = 4'd1, ST_K = 4'd2, ST_VT = 4'd3, ST_QK = 4'd4, ST_SM = 4'd5,
@@ -234,13 +237,14 @@ module qblock_top #(
     // ------------------------------------------------------------------ buffers
     // x buffer: port a = operand reads, port b = residual reads and the result stream
     wire              xb_we;
+    wire [R-1:0]      xb_wmask;
     wire [XB_AW-1:0]  xb_waddr;
     wire [R*8-1:0]    xb_wdata;
     wire              xb_re_a, xb_re_b;
     wire [XB_AW-1:0]  xb_raddr_a, xb_raddr_b;
     wire [R*8-1:0]    xb_rdata_a, xb_rdata_b;
-    sram_1w2r #(.WIDTH(R*8), .DEPTH(XB_DEPTH)) u_xbuf (
-        .clk(clk), .we(xb_we), .waddr(xb_waddr), .wdata(xb_wdata),
+    sram_1w2r #(.WIDTH(R*8), .DEPTH(XB_DEPTH), .MASK_LANES(R)) u_xbuf (
+        .clk(clk), .we(xb_we), .wmask(xb_wmask), .waddr(xb_waddr), .wdata(xb_wdata),
         .re_a(xb_re_a), .raddr_a(xb_raddr_a), .rdata_a(xb_rdata_a),
         .re_b(xb_re_b), .raddr_b(xb_raddr_b), .rdata_b(xb_rdata_b));
 
@@ -251,7 +255,7 @@ module qblock_top #(
     wire              ab_re_a, ab_re_b;
     wire [R*8-1:0]    ab_rdata_a, ab_rdata_b;
     sram_1w2r #(.WIDTH(R*8), .DEPTH(AB_DEPTH)) u_abuf (
-        .clk(clk), .we(ab_we), .waddr(ab_waddr), .wdata(ab_wdata),
+        .clk(clk), .we(ab_we), .wmask(1'b1), .waddr(ab_waddr), .wdata(ab_wdata),
         .re_a(ab_re_a), .raddr_a(a_ptr[AB_AW-1:0]), .rdata_a(ab_rdata_a),
         .re_b(ab_re_b), .raddr_b(b_ptr[AB_AW-1:0]), .rdata_b(ab_rdata_b));
 
@@ -334,8 +338,8 @@ module qblock_top #(
         .a_vec(g_a), .b_vec(g_b), .out_valid(arr_valid), .out_vec(arr_out));
 
     // ------------------------------------------------------------------ output pipeline
-    // P0: column word + tag -> bias / residual reads; P1: bias word registered; P2: bias added (i-GELU in);
-    // P5: requant in; P8 -> P9: write
+    // P0: column word + tag -> bias / residual reads; P1: bias word registered; P2: bias added;
+    // P3: i-GELU in; P6: requant in; P10: write
     reg [CW-1:0] oc;
     reg [1:0]  o_dst, o_bias;
     reg        o_res, o_gelu, o_raw;
@@ -359,7 +363,7 @@ module qblock_top #(
     wire res_rd = arr_valid & o_res;
     wire last_col = (oc == LAST_COL[CW-1:0]);
 
-    localparam NP = 9;   // pipeline stages P1 .. P9
+    localparam NP = 10;  // pipeline stages P1 .. P10
     reg [NP:1]     pv;
     reg [1:0]      pd [1:NP];
     reg [23:0]     pa [1:NP];
@@ -375,7 +379,7 @@ module qblock_top #(
     reg [R*32-1:0] p2_bias;
     reg [CW-1:0]   p1_lane;
     reg [1:0]      p1_bias;
-    reg [R*34-1:0] p3_v, p4_v, p5_v, p6_v, p7_v, p8_v, p9_v;
+    reg [R*34-1:0] p3_v, p4_v, p5_v, p6_v, p7_v, p8_v, p9_v, p10_v;
 
     genvar l;
     wire [R*32-1:0] p1_bias_lanes;
@@ -416,9 +420,14 @@ module qblock_top #(
         pres_data[2] <= xb_rdata_b;
         for (i = 3; i <= 6; i = i + 1) pres_data[i] <= pres_data[i-1];
         p3_v <= p2_v; p4_v <= p3_v; p5_v <= p4_v; p6_v <= p5_v; p7_v <= p6_v; p8_v <= p7_v; p9_v <= p8_v;
+        p10_v <= p9_v;
     end
 
     wire [R*40-1:0] gelu_out;
+    wire            gelu_valid;
+    igelu #(.LANES(R)) u_gelu (
+        .clk(clk), .rst(rst), .in_valid(pv[3]), .gelu_en(pgelu[3]), .pre_shift(gelu_pre_shift), .qb(gelu_qb),
+        .qc(gelu_qc), .in_vec(p3_v), .out_valid(gelu_valid), .out_vec(gelu_out));
     wire [R*16-1:0] rq_out;
     wire            rq_valid;
     wire [31:0]     rq_word = rq[prq[6]];
@@ -426,11 +435,11 @@ module qblock_top #(
         .clk(clk), .rst(rst), .in_valid(pv[6]), .in_vec(gelu_out), .res_vec(pres_data[6]), .res_en(pres[6]),
         .mult(rq_word[14:0]), .shift(rq_word[21:16]), .out_valid(rq_valid), .out_vec(rq_out));
 
-    // P9: write
+    // P10: write
     generate
         for (l = 0; l < R; l = l + 1) begin : g_wr
             assign ab_wdata[l*8 +: 8] = rq_out[l*16 +: 8];
-            assign s_wdata[l*32 +: 32] = p9_v[l*34 +: 32];
+            assign s_wdata[l*32 +: 32] = p10_v[l*34 +: 32];
         end
     endgenerate
     assign r_wdata = rq_out;
@@ -473,30 +482,39 @@ module qblock_top #(
     reg [1:0]   vt_kind;
     reg         vt_bank;
     reg [MW-1:0] vt_mi;
+    reg [GW-1:0] vt_group;       // lanes vt_group*VL .. +VL-1 of the row block
     wire        vec_busy, vec_done;
     wire        vec_wr_en;
     wire [15:0] vec_wr_idx;
-    wire [R*8-1:0] vec_wr_data;
-    wire [R*32-1:0] vec_rd_data;
+    wire [VL*8-1:0] vec_wr_data;
+    wire [VL*32-1:0] vec_rd_data;
     generate
-        for (l = 0; l < R; l = l + 1) begin : g_vrd
-            assign vec_rd_data[l*32 +: 32] = vt_sm ? s_rdata[l*32 +: 32] : {{16{r_rdata[l*16+15]}}, r_rdata[l*16 +: 16]};
+        for (l = 0; l < VL; l = l + 1) begin : g_vrd
+            wire [31:0] s_lane = s_rdata[(vt_group * VL + l) * 32 +: 32];
+            wire [15:0] r_lane = r_rdata[(vt_group * VL + l) * 16 +: 16];
+            assign vec_rd_data[l*32 +: 32] = vt_sm ? s_lane : {{16{r_lane[15]}}, r_lane};
         end
     endgenerate
-    vector_unit #(.LANES(R)) u_vec (
+    vector_unit #(.LANES(VL)) u_vec (
         .clk(clk), .rst(rst), .start(vec_start), .op(~vt_sm), .count(vt_sm ? L[15:0] : D[15:0]),
         .sm_pre_shift(sm_pre_shift), .sm_qln2(sm_qln2), .sm_qb(sm_qb), .sm_qc(sm_qc), .sm_zmul(sm_zmul),
         .sm_xmax(sm_xmax), .ln_shift(vt_ln2 ? ln2_shift : ln1_shift),
         .rd_en(vec_rd_en), .rd_idx(vec_rd_idx), .rd_data(vec_rd_data), .pm_data(pm_rdata),
-        .wr_en(vec_wr_en), .wr_idx(vec_wr_idx), .wr_data(vec_wr_data), .busy(vec_busy), .done(vec_done),
-        .gelu_en(pgelu[3]), .gelu_pre_shift(gelu_pre_shift), .gelu_qb(gelu_qb), .gelu_qc(gelu_qc),
-        .gelu_in(p3_v), .gelu_out(gelu_out));
+        .wr_en(vec_wr_en), .wr_idx(vec_wr_idx), .wr_data(vec_wr_data), .busy(vec_busy), .done(vec_done));
+    wire [R-1:0] group_lanes;
+    generate
+        for (l = 0; l < R; l = l + 1) begin : g_vmask
+            localparam integer LANE_GROUP = l / VL;
+            assign group_lanes[l] = ({{(32-GW){1'b0}}, vt_group} == LANE_GROUP);
+        end
+    endgenerate
 
     // ------------------------------------------------------------------ x buffer ports
     reg rd_issue;
     assign xb_we = (idle & load_we & (ld_sel == 4'd1)) | vec_wr_en;
+    assign xb_wmask = idle ? {R{1'b1}} : group_lanes;
     assign xb_waddr = idle ? ld_addr[XB_AW-1:0] : (vt_wbase[XB_AW-1:0] + vec_wr_idx[XB_AW-1:0]);
-    assign xb_wdata = idle ? ld_data[R*8-1:0] : vec_wr_data;
+    assign xb_wdata = idle ? ld_data[R*8-1:0] : {NG{vec_wr_data}};
     assign xb_re_a = beat & ((d_a_src == SRC_X) | (d_b_src == SRC_X));
     assign xb_raddr_a = (d_a_src == SRC_X) ? a_ptr[XB_AW-1:0] : b_ptr[XB_AW-1:0];
     assign xb_re_b = res_rd | rd_issue;
@@ -585,7 +603,7 @@ module qblock_top #(
 
             // vector unit: take the next task, set up its addresses, start, and mark its result ready
             if (!vt_active && !vq_empty && running) begin
-                vt_active <= 1'b1; vec_start <= 1'b1; vq_rp <= vq_rp + 1'b1;
+                vt_active <= 1'b1; vec_start <= 1'b1; vq_rp <= vq_rp + 1'b1; vt_group <= {GW{1'b0}};
                 vt_kind <= vq_head[VQW-1 -: 2]; vt_bank <= vq_head[MW]; vt_mi <= vq_head[MW-1:0];
                 vt_sm <= (vq_head[VQW-1 -: 2] == 2'd0);
                 vt_ln2 <= (vq_head[VQW-1 -: 2] == 2'd2);
@@ -604,7 +622,9 @@ module qblock_top #(
                     end
                 endcase
             end
-            if (vec_done) begin
+            if (vec_done && vt_group != NG[GW-1:0] - 1'b1) begin   // next group of lanes of the same rows
+                vt_group <= vt_group + 1'b1; vec_start <= 1'b1;
+            end else if (vec_done) begin
                 vt_active <= 1'b0;
                 case (vt_kind)
                     2'd0: if (vt_bank) p_ready1[vt_mi] <= 1'b1; else p_ready0[vt_mi] <= 1'b1;

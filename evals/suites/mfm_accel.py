@@ -3,7 +3,7 @@
 Each task is a unit spec built by spec_templates (behaviour, interface read from the reference RTL, latency
 contract), golden vectors computed with the shared golden model (accelerator_baseline.golden) and a cocotb
 testbench; the reference solution is the expert baseline module (accelerator_baseline/rtl) or, for the
-small kernels the baseline only has inside its vector unit (i-exp, isqrt, reciprocal, streaming i-GELU),
+small kernels the baseline only has inside its vector unit (i-exp, isqrt, reciprocal),
 a standalone module from spec_templates/rtl with the same arithmetic. Tasks go from a one-lane requantiser
 to an 8x8 systolic array, the softmax / LayerNorm row operations and a whole encoder block (qblock_top on
 the golden model's `tiny` config, judged by the baseline's own block test against the golden model).

@@ -30,6 +30,11 @@ def test_vector_unit(lanes):
     _check(run_unit("tb_vector", "vector_unit", rtl_files(["vector_unit.v"]), {"LANES": lanes}))
 
 
+@pytest.mark.parametrize("lanes", [1, 16])
+def test_gelu(lanes):
+    _check(run_unit("tb_gelu", "igelu", rtl_files(["igelu.v"]), {"LANES": lanes}))
+
+
 def _check_block(config: str, seed: int = 0, layers: int = 1) -> dict:
     cfg = G.CONFIGS[config]
     res = run_block(config, seed, layers=layers)
@@ -57,6 +62,12 @@ def test_block_tiny_bit_exact():
 
 def test_block_tiny16_bit_exact():
     _check_block("tiny16", seed=3)
+
+
+def test_block_with_fewer_vector_lanes_bit_exact():
+    """Softmax and LayerNorm of each row block in R / VL groups of vector lanes (masked buffer writes)."""
+    res = _check_block("tiny_vl2", seed=2)
+    assert {v["step"] for v in res["vector"]} == {"softmax", "ln1", "ln2"}
 
 
 def test_two_chained_layers_load_while_computing():

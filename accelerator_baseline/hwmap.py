@@ -171,7 +171,9 @@ def register_writes(qb: QuantBlock) -> list[tuple[int, int]]:
     return regs
 
 
-def rtl_parameters(cfg: BlockConfig) -> dict[str, int]:
-    cfg.check_rtl()
+def rtl_parameters(cfg: BlockConfig, check: bool = True) -> dict[str, int]:
+    """qblock_top's parameters for `cfg` (ValueError if the RTL cannot run it, unless `check` is False)."""
+    if check:
+        cfg.check_rtl()
     return {"R": cfg.array_rows, "L": cfg.tokens, "D": cfg.d_model, "H": cfg.heads, "DFF": cfg.d_ff,
             "VL": cfg.vlanes}

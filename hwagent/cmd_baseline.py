@@ -28,8 +28,8 @@ def _f(value, digits: int = 3) -> str:
 
 @baseline_app.command("report")
 def report_cmd(
-    config: Annotated[str, typer.Option("--config", help="Block configuration (tiny, tiny16, vit_tiny, vit_b16, "
-                                                          "deit_s, bert_base).")] = "vit_tiny",
+    config: Annotated[str, typer.Option("--config", help="Block configuration (tiny, tiny_vl2, tiny16, vit_tiny, "
+                                                          "vit_b16, deit_s, bert_base).")] = "vit_tiny",
     json_out: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")] = False,
     no_sim: Annotated[bool, typer.Option("--no-sim", help="Use cached simulations only (else the model).")] = False,
     no_ppa: Annotated[bool, typer.Option("--no-ppa", help="Skip synthesis (PPA and derived figures).")] = False,
@@ -72,13 +72,13 @@ def _print(rep: dict) -> None:
     if q:
         console.print("integer vs float64 block output (held-out inputs): " + ", ".join(
             f"{kind} cosine {q[kind]['cosine']:.5f} mse {q[kind]['mse']:.5f}" for kind in ("random", "calibration")))
-    t = Table(title=f"GEMMs ({'simulated' if b['source'] == 'simulation' else 'analytic model'})")
-    for col in ("GEMM", "M", "N", "K", "cycles", "ideal", "tile ideal", "utilization", "tile eff."):
+    t = Table(title=f"GEMMs ({'simulated' if b['source'] == 'simulation' else 'cycle model'}; cycles = feed window, "
+                    "operand waits included)")
+    for col in ("GEMM", "M", "N", "K", "cycles", "stalls", "ideal", "tile ideal", "utilization", "tile eff."):
         t.add_column(col, justify="right")
     for g in rep["gemms"]:
-        c = g["cycles"] if g["cycles"] is not None else g["model_cycles"]
-        t.add_row(g["name"], str(g["M"]), str(g["N"]), str(g["K"]), _f(c), _f(g["ideal_cycles"]),
-                  _f(g["tile_ideal_cycles"]), _f(g["utilization"]), _f(g["tile_efficiency"]))
+        t.add_row(g["name"], str(g["M"]), str(g["N"]), str(g["K"]), _f(g["cycles"]), _f(g["stall_cycles"]),
+                  _f(g["ideal_cycles"]), _f(g["tile_ideal_cycles"]), _f(g["utilization"]), _f(g["tile_efficiency"]))
     console.print(t)
     console.print(f"block_cycles {b['block_cycles']:,} ({b['source']}), model {b['model_block_cycles']:,}; "
                   f"sum of tile ideals {b['tile_ideal_cycles']:,}; block_over_tile_ideal "
@@ -97,28 +97,42 @@ def _print(rep: dict) -> None:
         t.add_row(f["config"], str(f["tokens"]), str(f["d_model"]), _f(f["macs"]), _f(f["block_cycles"]),
                   _f(f["tile_ideal_cycles"]), _f(f["block_over_tile_ideal"], 4), _f(f["utilization"], 4))
     console.print(t)
+    t = Table(title="Vector lanes trade-off (model): block cycles / sum of tile ideals")
+    configs = [k for k in rep["vector_lanes"][0] if k != "vector_lanes"]
+    for col in ("VL", *configs):
+        t.add_column(col, justify="right")
+    for row in rep["vector_lanes"]:
+        t.add_row(str(row["vector_lanes"]), *(_f(row[c], 4) for c in configs))
+    console.print(t)
     if "ppa" in rep:
-        t = Table(title="PPA (verify.ppa, OSU018)")
-        for col in ("unit", "area um2", "flops", "fmax MHz", "power mW @100MHz", "note"):
+        t = Table(title="PPA (verify.ppa, OSU018; SRAM macros from the stated model)")
+        for col in ("unit", "logic um2", "SRAM um2", "flops", "fmax MHz", "power mW @100MHz", "note"):
             t.add_column(col, justify="right")
         for name, p in rep["ppa"].items():
             if p is not None and "error" in p:
-                t.add_row(name, "error", "", "", "", p["error"][:60])
+                t.add_row(name, "error", "", "", "", "", p["error"][:60])
             elif p is None:
-                t.add_row(name, "n/a", "", "", "", "unit PPA missing")
+                t.add_row(name, "n/a", "", "", "", "", "unit PPA missing")
             else:
                 missing = p.get("missing") or []
-                t.add_row(name, _f(p["area_um2"], 0), _f(p.get("flops")), _f(p.get("fmax_mhz"), 1),
-                          _f(p.get("power_mw")),
+                t.add_row(name, _f(p["logic_area_um2"], 0), _f(p.get("sram_area_um2") or None, 0), _f(p.get("flops")),
+                          _f(p.get("fmax_mhz"), 1), _f(p.get("power_mw")),
                           p.get("note", "") + (f" (missing: {', '.join(missing)})" if missing else ""))
         console.print(t)
-        t = Table(title="Derived (top area and power; cycles as above)")
-        for col in ("config", "clock MHz", "latency us", "GOPS", "GOPS/mm2", "GOPS/W", "energy/block uJ"):
+        t = Table(title="On-chip buffers (SRAM model)")
+        for col in ("config", "KiB", "SRAM mm2", "SRAM mW @100MHz"):
+            t.add_column(col, justify="right")
+        for name, m in rep["sram"].items():
+            t.add_row(name, _f(m["kib"], 0), _f(m["area_um2"] / 1e6, 2), _f(m["power_mw"], 1))
+        console.print(t)
+        t = Table(title="Derived (top logic + SRAM; cycles as above)")
+        for col in ("config", "clock MHz", "latency us", "GOPS", "GOPS/mm2 logic", "GOPS/mm2 all", "GOPS/W",
+                    "energy/block uJ"):
             t.add_column(col, justify="right")
         for name, d in rep["derived"].items():
             for entry in (v for v in d.values() if isinstance(v, dict)):
                 t.add_row(name, _f(entry["clock_mhz"], 1), _f(entry["latency_us"], 2), _f(entry["gops"], 2),
-                          _f(entry["gops_per_mm2"], 2), _f(entry.get("gops_per_w"), 1),
-                          _f(entry.get("energy_per_block_uj"), 2))
+                          _f(entry["gops_per_mm2_logic"], 2), _f(entry["gops_per_mm2"], 3),
+                          _f(entry.get("gops_per_w"), 1), _f(entry.get("energy_per_block_uj"), 2))
         console.print(t)
     console.print("Assumptions: " + "; ".join(rep["assumptions"]), highlight=False)

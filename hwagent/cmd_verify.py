@@ -156,14 +156,24 @@ def ppa_cmd(files: Annotated[list[Path], typer.Argument(help="Design sources.")]
             clock_mhz: Annotated[float, typer.Option(help="Clock for timing target and power.")] = 100.0,
             activity: Annotated[float, typer.Option(help="Switching activity for power (0..1).")] = 0.1,
             clock: Annotated[str | None, typer.Option(help="Clock port (default: clk, clock, ...).")] = None,
+            param: Annotated[list[str] | None, typer.Option("--param", help="Top parameter override NAME=VALUE "
+                                                                            "(repeatable).")] = None,
+            macro: Annotated[list[str] | None, typer.Option("--macro", help="Memory module to keep as an SRAM "
+                                                                            "macro (repeatable).")] = None,
             no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached results.")] = False,
             json_out: JsonOpt = False) -> None:
     """Synthesize to OSU018 cells (Yosys) and time/power the netlist (OpenSTA)."""
     _check_files(files)
+    parameters = {}
+    for item in param or []:
+        name, _, value = item.partition("=")
+        if not name or not value.lstrip("-").isdigit():
+            fail(f"--param {item!r}: expected NAME=INTEGER", EXIT_USAGE)
+        parameters[name] = int(value)
     try:
         with console.status(f"synthesizing {top} ...", spinner="dots") if not json_out else nullcontext():
             report = synthesize(files, top, clock_mhz=clock_mhz, activity=activity, clock=clock,
-                                use_cache=not no_cache)
+                                use_cache=not no_cache, parameters=parameters, macros=macro or [])
     except (SynthesisError, ValueError) as exc:
         if json_out:
             emit_json({"error": str(exc)})

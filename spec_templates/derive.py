@@ -19,6 +19,7 @@ from pathlib import Path
 import jinja2
 
 from accelerator_baseline import golden as G
+from accelerator_baseline.hwmap import rtl_parameters
 from spec_templates.mapping import (
     FIXED_AREA_UM2,
     PE_AREA_UM2,
@@ -290,12 +291,8 @@ def _block_top(profile: ModelProfile, ctx: dict, rows: int, cols: int, clock: fl
     if ctx["norm"] == "rmsnorm" or not ctx["has_gelu"]:
         notes.append(" The workload uses RMSNorm / SwiGLU, which the baseline block does not implement.")
     spec = block_top_spec(cfg, profile.model, clock, "".join(notes), f"hwagent spec: {profile.model}, unit block_top")
-    return UnitSpec(key="block_top", unit=None, params=rtl_values(cfg), spec=spec, vectors=[], testbench="",
+    return UnitSpec(key="block_top", unit=None, params=rtl_parameters(cfg, check=False), spec=spec, vectors=[], testbench="",
                     role="qblock_top")
-
-
-def rtl_values(cfg: G.BlockConfig) -> dict[str, int]:
-    return {"R": cfg.array_rows, "L": cfg.tokens, "D": cfg.d_model, "H": cfg.heads, "DFF": cfg.d_ff}
 
 
 def block_top_spec(cfg: G.BlockConfig, workload: str, clock: float | None, note: str = "", source: str = "") -> Spec:
@@ -305,7 +302,7 @@ def block_top_spec(cfg: G.BlockConfig, workload: str, clock: float | None, note:
 
     est = estimate_block(cfg) if cfg.d_model % cfg.heads == 0 else None
     params, ports = rtl_header("qblock_top", RTL_DIR / "qblock_top.v")
-    values = rtl_values(cfg)
+    values = rtl_parameters(cfg, check=False)
     description = BLOCK_TOP_BEHAVIOUR.format(
         workload=workload, tokens=cfg.tokens, rows=cfg.array_rows, d=cfg.d_model, heads=cfg.heads, dff=cfg.d_ff,
         cycles=est.block_cycles if est else "n/a", util=est.utilization if est else 0.0,

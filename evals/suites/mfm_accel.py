@@ -117,9 +117,9 @@ def _build_block_task(task: Task) -> BuiltTask:
 
 def block_parameters(task: Task) -> dict[str, int]:
     from accelerator_baseline.golden import CONFIGS
-    from spec_templates.derive import rtl_values
+    from accelerator_baseline.hwmap import rtl_parameters
 
-    return rtl_values(CONFIGS[BLOCK_CONFIG]) if task.unit == BLOCK_TOP else task.parameters
+    return rtl_parameters(CONFIGS[BLOCK_CONFIG]) if task.unit == BLOCK_TOP else task.parameters
 
 
 def reference_ppa() -> dict[str, dict]:

@@ -116,3 +116,26 @@ def test_high_fanout_flop_is_buffered(tmp_path):
     report = synthesize([design], "fanout", use_cache=False)
     assert report.cells_by_type.get("BUFX2", 0) + report.cells_by_type.get("BUFX4", 0) > 512 // 10
     assert report.critical_path_ns < 2.0  # one DFFPOSX1 driving 512 loads unbuffered takes several ns
+
+
+@needs_stdcells
+def test_cli_parameters_and_macros(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    design = tmp_path / "top.v"
+    design.write_text(MEMORY)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "hwagent.cli", "ppa", str(design), *args], check=False,
+                              capture_output=True, text=True, timeout=300)
+
+    ran = cli("--top", "top", "--macro", "mem", "--json")
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert [m["module"] for m in report["macros"]] == ["mem"] and report["macro_area_um2"] > 0
+    ran = cli("--top", "mem", "--param", "WIDTH=4", "--param", "DEPTH=8", "--json")
+    assert ran.returncode == 0 and json.loads(ran.stdout)["flops"] == 4 * 8 + 4
+    bad = cli("--top", "mem", "--param", "WIDTH")
+    assert bad.returncode == 2 and "NAME=INTEGER" in bad.stderr and "Traceback" not in bad.stderr

@@ -23,7 +23,7 @@ Stable API (used by spec derivation):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from accelerator_baseline.golden import LN_ISQRT_BITS, SOFTMAX_RECIP_BITS, BlockConfig
 
@@ -223,10 +223,3 @@ def estimate_block(cfg: BlockConfig, timing: Timing = TIMING) -> BlockEstimate:
     est.block_cycles = ready[("y", wl - 1)] - 1
     est.vector = [{"name": kind, "first": a, "last": b, "busy_cycles": n} for kind, (a, b, n) in vu.busy.items()]
     return est
-
-
-def block_steps(cfg: BlockConfig, timing: Timing = TIMING) -> list[dict]:
-    """Per GEMM of the program its feed window, and per vector task kind its busy cycles (from the model)."""
-    est = estimate_block(cfg, timing)
-    return [asdict(GemmShape(g["name"], g["M"], g["N"], g["K"])) | {"first": g["first_feed"], "last": g["last_feed"]}
-            for g in est.gemms] + est.vector

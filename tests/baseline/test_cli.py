@@ -23,6 +23,10 @@ def test_report_json_tiny():
         assert g["source"] == "simulation" and g["tile_efficiency"] == g["tile_ideal_cycles"] / g["cycles"]
         assert set(g) >= {"M", "N", "K", "cycles", "ideal_cycles", "tile_ideal_cycles", "utilization"}
     assert [f["config"] for f in rep["full_size"]] == ["vit_b16", "deit_s", "bert_base"]
+    assert [row["vector_lanes"] for row in rep["vector_lanes"]] == [4, 2, 1]
+    fewer = [row["vit_b16"] for row in rep["vector_lanes"]]
+    assert fewer == sorted(fewer) and fewer[0] < 1.05   # fewer lanes: longer vector tasks, still overlapped
+    assert rep["sram"]["vit_b16"]["kib"] > rep["sram"]["tiny"]["kib"] > 0
     assert all(f["source"] == "model" for f in rep["full_size"])
     assert rep["technology"].startswith("OSU018")
 

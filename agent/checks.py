@@ -58,8 +58,8 @@ def check_ports(design: Path, problem: Problem) -> dict:
     return {"ok": not problems, "problems": problems}
 
 
-def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_source: str | None = None,
-             simulator: str = "icarus") -> tuple[dict, SimResult]:
+def simulate(design: Path, problem: Problem, work: Path, *, waves: bool,
+             tb_source: str | None = None) -> tuple[dict, SimResult]:
     """Run the problem's testbench (or `tb_source`, a self-written cocotb test) against `design`."""
     work = work.resolve()  # the simulator runs in its own directory: every path handed to it is absolute
     work.mkdir(parents=True, exist_ok=True)
@@ -75,12 +75,10 @@ def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_sour
         module.write_text(cocotb_source)
         vectors = work / "vectors.json"
         vectors.write_text(json.dumps(problem.vectors))
-        env = {VECTORS_ENV: str(vectors)}
-        if simulator == "verilator" and shutil.which("ccache"):
-            env["OBJCACHE"] = "ccache"  # Verilator's runtime and cocotb's glue compile the same every time
-        result = simulate_cocotb([design], module, problem.top, simulator=simulator, timeout_s=240,
+        result = simulate_cocotb([design], module, problem.top, timeout_s=240,
                                  parameters=problem.spec.parameter_values() or None,
-                                 waves=waves, run_root=work, keep="failed", extra_env=env)
+                                 waves=waves, run_root=work, keep="failed",
+                                 extra_env={VECTORS_ENV: str(vectors)})
     return sim_summary(result, problem), result
 
 
@@ -154,16 +152,9 @@ def run_ppa(design: Path, problem: Problem) -> dict:
             "cells_by_type": dict(sorted(report.cells_by_type.items(), key=lambda kv: -kv[1])[:8])}
 
 
-def keep_waves(summary: dict, target: Path) -> str | None:
-    """Copy a failing run's waveform into the run directory; returns the new path."""
+def move_waves(summary: dict, target: Path) -> str | None:
+    """Move a failing run's waveform out of its simulator run dir to `target`; returns the new path."""
     source = summary.get("waveform")
     if not source or not Path(source).is_file():
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return str(target)
-
-
-def drop_run_dirs(folder: Path) -> None:
-    """Remove simulator build trees once their waves are copied out (they hold compiled models)."""
-    shutil.rmtree(folder, ignore_errors=True)
+    return shutil.move(source, target)

@@ -266,8 +266,9 @@ def build_graph(ctx: RunContext, checkpointer=None):
             ready = cand.get("path") and cand["ports"]["ok"] and cand["lint"]["passed"]
             if ready and "sim" not in cand:
                 design = Path(cand["path"])
-                summary, _ = checks.simulate(design, problem, design.parent / "sim", waves=False,
+                summary, _ = checks.simulate(design, problem, design.parent / "sim", waves=options.trace,
                                              tb_source=state.get("testbench") if self_test else None)
+                summary["waveform"] = checks.move_waves(summary, design.parent / "waves.vcd")
                 cand["sim"] = summary
                 _write_json(design.parent / "sim.json", summary)
             out.append(cand)
@@ -299,7 +300,7 @@ def build_graph(ctx: RunContext, checkpointer=None):
         if candidate_stage(best) == "mismatch":
             trace_key = hashlib.sha256(f"{best['code']}\0{state.get('testbench') or ''}".encode()).hexdigest()
             previous = state.get("trace") or {}
-            trace = previous.get("data") if previous.get("key") == trace_key else diagnose(best, state.get("testbench"))
+            trace = previous.get("data") if previous.get("key") == trace_key else diagnose(best)
         feedback = candidate_feedback(_with_traced_values(best, trace), problem.top,
                                       problem.spec.ppa.library if problem.spec.ppa else "osu018", trace=trace,
                                       self_test=self_test)
@@ -328,24 +329,16 @@ def build_graph(ctx: RunContext, checkpointer=None):
                 "trace": {"key": trace_key, "data": trace} if trace is not None else {},
                 "elapsed_s": ctx.elapsed(state), "candidates": state["candidates"]}
 
-    def diagnose(best: dict, testbench: str | None) -> dict | None:
-        """Re-simulate the best failing candidate with waves and trace the first mismatching output.
-
-        Icarus under cocotb only writes FST, so cocotb testbenches are re-run on Verilator (VCD)."""
+    def diagnose(best: dict) -> dict | None:
+        """Trace the first mismatching output of the best failing candidate in the waves of its simulation."""
         rows = (best.get("sim") or {}).get("rows") or []
         if not options.trace or not rows:
             return None
         design = Path(best["path"])
+        waves = best["sim"].get("waveform")
         first = rows[0]
-        simulator = "icarus" if problem.native is not None and not self_test else "verilator"
-        summary, _ = checks.simulate(design, problem, design.parent / "trace", waves=True,
-                                     tb_source=testbench if self_test else None, simulator=simulator)
-        waves = checks.keep_waves(summary, design.parent / "waves.vcd")
-        checks.drop_run_dirs(design.parent / "trace")
-        rows_traced = summary.get("rows") or rows
-        first = rows_traced[0] if rows_traced else first
         signal = first["signal"]
-        expected = {r["time_ps"] * 1000: r["expected"] for r in rows_traced
+        expected = {r["time_ps"] * 1000: r["expected"] for r in rows
                     if r["signal"] == signal and r.get("time_ps") is not None and r.get("expected") is not None}
         first_row = {}
         if problem.native is not None and not expected and waves and first.get("time_ps") is not None:

@@ -34,7 +34,7 @@ def test_example_references_pass_and_a_bug_is_located(tmp_path):
     assert summary["passed"], summary["log_tail"]
 
 
-@pytest.mark.slow  # cocotb on Icarus, then a Verilator re-run for the VCD trace (C++ build)
+@pytest.mark.slow  # cocotb on Icarus (waves as VCD, traced without a re-run)
 def test_scripted_demo_run_on_the_requantiser(tmp_path):
     session = new_run(str(EXAMPLES / "requant.yaml"), RunOptions(models=[f"replay/{DEMO}"], max_iters=3),
                       tmp_path / "runs")
@@ -44,7 +44,7 @@ def test_scripted_demo_run_on_the_requantiser(tmp_path):
     feedback = (session.run_dir / "iter_01" / "feedback.md").read_text()
     assert "| q | 0 | 30000 | 63 | 62 |" in feedback  # 62.5 must round up to 63
     assert "design.v:14: wire signed [48:0] rounded = prod >>> shift;" in feedback
-    assert "| 30000 ps <- first mismatch | 2 | 62 | 63 |" in feedback  # waveform from the Verilator re-run
+    assert "| 30000 ps <- first mismatch | 2 | 62 | 63 |" in feedback  # waveform of the Icarus run
     assert summary["best"]["ppa"]["ok"]
 
 
@@ -73,7 +73,7 @@ async def addsat_random(dut):
 '''
 
 
-@pytest.mark.slow  # several cocotb runs and a Verilator trace build
+@pytest.mark.slow  # several cocotb runs
 def test_self_written_testbench_and_judge(tmp_path):
     data = yaml.safe_load(ADDSAT_SPEC.read_text())
     del data["testbench"]

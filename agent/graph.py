@@ -22,7 +22,7 @@ from langgraph.types import interrupt
 
 from agent import checks
 from agent.extract import extract_verilog
-from agent.feedback import candidate_feedback, render, verdict
+from agent.feedback import candidate_feedback, history_summary, mark_drivers, render, verdict
 from agent.llm import LLMClient, LLMError, Message, Request
 from agent.llm.client import default_cache_dir
 from agent.problem import Problem
@@ -210,11 +210,12 @@ def build_graph(ctx: RunContext, checkpointer=None):
     def generate(state: AgentState) -> dict:
         iteration = state.get("iteration", 0) + 1
         best = state.get("best")
-        shown = ({"iteration": best["iteration"], "verdict": verdict(best), "code": best["code"]}
-                 if best and best.get("code") else None)
-        prompt = render("generate.j2", spec_text=problem.prompt, plan=state.get("plan", ""), best=shown,
-                        feedback=state.get("feedback", ""), history=state.get("history", [])[-options.history_lines:],
-                        top=problem.top)
+        shown = ({"iteration": best["iteration"], "code": mark_drivers(best["code"], (state.get("trace") or {}).get(
+            "data"))} if best and best.get("code") else None)
+        interface_shown = shown is not None and (best.get("ports") or {}).get("ok", False)
+        prompt = render("generate.j2", spec_text=problem.spec_text(interface_shown), plan=state.get("plan", ""),
+                        best=shown, feedback=state.get("feedback", ""), top=problem.top,
+                        history=history_summary(state.get("history", []), options.history_lines))
         folder = _iter_dir(ctx, iteration)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "prompt.md").write_text(prompt)
@@ -361,7 +362,8 @@ def build_graph(ctx: RunContext, checkpointer=None):
 
     def judge(state: AgentState) -> dict:
         best = state["best"]
-        prompt = render("judge.j2", spec_text=problem.prompt, design=best["code"], testbench=state["testbench"],
+        prompt = render("judge.j2", spec_text=problem.prompt, testbench=state["testbench"],
+                        design=mark_drivers(best["code"], (state.get("trace") or {}).get("data")),
                         sim_feedback=state["feedback"])
         texts, update = ctx.ask(state, prompt, what="judge")
         found = re.findall(r"VERDICT:\s*(DESIGN|TESTBENCH)", texts[0].upper())

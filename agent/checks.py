@@ -131,7 +131,7 @@ def full_log(result: SimResult) -> str:
 def sim_summary(result: SimResult) -> dict:
     errors = [f"{d.position()}: {d.message}" for d in result.diagnostics if d.is_error][:10]
     summary = result.summary()
-    if (result.failing_tests or result.mismatches is None) and result.assertion_messages:
+    if not result.blocked and (result.failing_tests or result.mismatches is None) and result.assertion_messages:
         summary = f"{result.reason}: {result.assertion_messages[0].split(';')[0].strip(' =')}"
     log = "" if result.passed else full_log(result)
     rows = mismatch_rows(result, log)

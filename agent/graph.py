@@ -362,10 +362,13 @@ def build_graph(ctx: RunContext, checkpointer=None):
 
     def judge(state: AgentState) -> dict:
         best = state["best"]
-        prompt = render("judge.j2", spec_text=problem.prompt, testbench=state["testbench"],
-                        design=mark_drivers(best["code"], (state.get("trace") or {}).get("data")),
-                        sim_feedback=state["feedback"])
-        texts, update = ctx.ask(state, prompt, what="judge")
+        if best["sim"]["reason"] == "blocked":  # the sandbox stopped the testbench itself: no need to ask
+            texts, update = [f"{best['sim']['summary']}\nVERDICT: TESTBENCH"], {}
+        else:
+            prompt = render("judge.j2", spec_text=problem.prompt, testbench=state["testbench"],
+                            design=mark_drivers(best["code"], (state.get("trace") or {}).get("data")),
+                            sim_feedback=state["feedback"])
+            texts, update = ctx.ask(state, prompt, what="judge")
         found = re.findall(r"VERDICT:\s*(DESIGN|TESTBENCH)", texts[0].upper())
         blame = found[-1] if found else "DESIGN"
         rewrites = sum(1 for j in state.get("judgements", []) if j["iteration"] == state["iteration"]
@@ -452,7 +455,9 @@ def build_graph(ctx: RunContext, checkpointer=None):
     def after_rank(state: AgentState) -> str:
         if state["status"] == "passed" or budget_exhausted(state):
             return "finalize"
-        if self_test and state.get("best") and candidate_stage(state["best"]) == "mismatch":
+        best = state.get("best")
+        sim = (best or {}).get("sim") or {}
+        if self_test and best and (candidate_stage(best) == "mismatch" or sim.get("reason") == "blocked"):
             return "judge"
         return "repair"
 

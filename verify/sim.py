@@ -32,7 +32,10 @@ from verify import sandbox, tools
 from verify.diagnostics import Diagnostic
 from verify.safety import check_design, check_hierarchy, check_source
 
-REASONS = ("passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result")
+REASONS = ("passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result", "blocked")
+# What an isolated cocotb testbench sees when it writes outside its run dir or reaches for the network.
+_BLOCKED = (("write outside its run dir", re.compile(r"\[Errno 30\] Read-only file system[^\n]*")),
+            ("use the network", re.compile(r"\[Errno (?:101|111|99)\][^\n]*|Temporary failure in name resolution[^\n]*")))
 _DISPLAY_TASK = re.compile(r"\$(display|write|strobe|monitor)([bho]?)\b(\s*\(\s*\)|\s*\()?")
 _MISMATCHES = re.compile(r"Mismatches: (\d+) in (\d+) samples")
 _OUTPUT_HINT = re.compile(r"Hint: Output '([^']+)' has (\d+) mismatches\. First mismatch occurred at time (\d+)")
@@ -56,6 +59,8 @@ class SimResult(BaseModel):
     report_lines: list[str] = Field(default_factory=list)
     log_excerpt: str = ""
     log_path: str | None = None  # the full log of a kept (failing) run
+    blocked: str = ""  # what the isolation stopped (reason "blocked")
+    isolation: str = ""  # how the simulation was confined (sandbox.isolation())
     waveform: str | None = None
     run_dir: str | None = None
     wall_s: float = 0.0
@@ -65,6 +70,8 @@ class SimResult(BaseModel):
             return "passed" + (f" ({self.samples} samples)" if self.samples else "")
         if self.reason == "mismatch" and self.mismatches is not None:
             return f"mismatch: {self.mismatches} of {self.samples} samples"
+        if self.blocked:
+            return f"blocked: {self.blocked}"
         if self.failing_tests:
             return f"{self.reason}: failing tests {', '.join(self.failing_tests)}"
         return self.reason
@@ -242,7 +249,7 @@ def run_icarus(sources: list[Source], tops: str | list[str], *, flags: list[str]
                   f"echo $status >{shlex.quote(str(status))}; [ $status -eq 0 ] || exit $status; "
                   f"exec {shlex.join([vvp, '-n', str(simv), *plusargs])}")
         ran = sandbox.run(["/bin/sh", "-c", script], run.work,
-                          sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5))
+                          sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5), writable=[run.path])
         raw.compile_stdout = _replace_all(out.read_text(errors="replace") if out.exists() else "", names)
         raw.compile_stderr = _replace_all(err.read_text(errors="replace") if err.exists() else "", names)
         raw.compile_rc = int(status.read_text()) if status.exists() else None
@@ -308,7 +315,7 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
                          lambda run: not judge_native(run, pass_pattern, fail_pattern).passed)))
     result = judge_native(raw, pass_pattern, fail_pattern)
     result.run_dir, result.waveform, result.log_path = raw.run_dir, raw.waveform, raw.log_path
-    result.wall_s = raw.wall_s
+    result.wall_s, result.isolation = raw.wall_s, sandbox.isolation().description
     return result
 
 
@@ -403,11 +410,12 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     (run.build / "config.json").write_text(json.dumps(config))
     limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) * 2 + 10, memory_bytes=8192 * sandbox.MiB)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(module_path.parent), os.environ.get("PYTHONPATH")]))
-    ran = sandbox.run([sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")], run.work,
-                      limits, env=env)
+    child = [sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")]
+    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path])
     log = ran.stdout + ran.stderr
     (run.build / "sim.log").write_text(log)
-    result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60))
+    result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60),
+                       isolation=sandbox.isolation().description)
     if ran.timed_out:
         result.reason = "timeout"
     elif results_xml.exists():
@@ -415,7 +423,17 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     elif "BUILD FAILED" in log or "error" in log.lower():
         result.reason = "compile_error"
         result.diagnostics = _compile_diagnostics(log)
+    if not result.passed and sandbox.isolation().bwrap:
+        _find_blocked(result, "\n".join(result.assertion_messages) + "\n" + log)
     return _finish(result, run, keep, start)
+
+
+def _find_blocked(result: SimResult, text: str) -> None:
+    """Reason "blocked" with one line naming what the isolation stopped, if the testbench hit it."""
+    for what, pattern in _BLOCKED:
+        if found := pattern.search(text):
+            result.reason, result.blocked = "blocked", f"the testbench tried to {what}: {found.group(0).strip()}"
+            return
 
 
 def _read_results_xml(path: Path, result: SimResult) -> None:

@@ -17,6 +17,7 @@ from agent.problem import load_problem, problem_from_spec
 from agent.session import new_run
 from spec_templates.examples import golden
 from spec_templates.spec import parse_spec
+from verify import sandbox
 
 EXAMPLES = golden.HERE
 DEMO = EXAMPLES / "requant_demo.transcript.jsonl"
@@ -137,6 +138,30 @@ def test_self_written_testbench_and_judge(tmp_path):
     summary = __import__("json").loads((run_dir / "summary.json").read_text())
     assert "self-test only" in summary["checked_against"]
     assert (run_dir / "self_testbench_2.py").read_text() == right_tb
+
+
+@pytest.mark.skipif(not sandbox.isolation().bwrap, reason=sandbox.isolation().description)
+def test_self_written_testbench_stopped_by_the_sandbox_is_rewritten(tmp_path):
+    data = yaml.safe_load(ADDSAT_SPEC.read_text())
+    del data["testbench"]
+    problem = problem_from_spec(parse_spec(data).with_base_dir(ADDSAT_SPEC.parent), "addsat-no-tb")
+    outside = tmp_path / "stolen.txt"
+    escaping_tb = SELF_TB.replace("MODEL", "min(a + b, 255)").replace(
+        "    mismatches = 0\n", f"    mismatches = 0\n    open({str(outside)!r}, 'w').write('x')\n")
+    right_tb = SELF_TB.replace("MODEL", "min(a + b, 255)")
+    transcript = write_transcript(tmp_path / "t.jsonl", [
+        exchange(f"```python\n{escaping_tb}```"),
+        exchange(answer(ADDSAT_GOOD)),
+        exchange(f"```python\n{right_tb}```", expect=["blocked: the testbench tried to write outside its run dir",
+                                                      "VERDICT: TESTBENCH"]),
+    ], "self-written testbench writes outside its run dir; the rewrite passes the first design")
+    session = new_run("addsat-no-tb", RunOptions(models=[f"replay/{transcript}"], max_iters=2), tmp_path / "runs",
+                      resolver=lambda text: problem)
+    summary = session.drive()
+    session.close()
+    assert summary["passed"] and summary["iterations"] == 1  # the finished design was kept, not regenerated
+    assert [j["verdict"] for j in summary["judgements"]] == ["TESTBENCH"] and not outside.exists()
+    assert (session.run_dir / "self_testbench_1.py").read_text() == escaping_tb
 
 
 @pytest.mark.needs_data

@@ -141,7 +141,7 @@ def print_sim(result: SimResult) -> None:
     rows += [("failing test", f"{name}: {msg}") for name, msg in zip(result.failing_tests, result.assertion_messages)]
     rows += [("diagnostic", f"{d.position()}: {d.message}") for d in result.diagnostics if d.is_error][:10]
     rows += [("waveform", result.waveform or "-"), ("run dir (kept)", result.run_dir or "-"),
-             ("full log", result.log_path or "-"),
+             ("full log", result.log_path or "-"), ("isolation", result.isolation or "-"),
              ("wall time", f"{result.wall_s:.2f} s")]
     for row in rows:
         table.add_row(*row)

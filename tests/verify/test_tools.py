@@ -1,4 +1,4 @@
-"""verify.tools: discovery reports what is really installed."""
+"""verify.tools: discovery reports what is really installed; the sandbox it reports on really confines."""
 
 import shutil
 
@@ -32,3 +32,10 @@ def test_bwrap_reports_the_isolation_simulations_get(tmp_path):
                           writable=[tmp_path])
         assert ran.returncode != 0 and "Read-only file system" in ran.stderr
         assert (tmp_path / "inside").exists() and not (tmp_path.parent / "escape").exists()
+
+
+def test_secrets_are_not_passed_to_sandboxed_children(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-key")
+    monkeypatch.setenv("HWAGENT_PLAIN", "visible")
+    ran = sandbox.run(["/bin/sh", "-c", "echo ${OPENAI_API_KEY:-unset} $HWAGENT_PLAIN"], tmp_path)
+    assert ran.stdout.split() == ["unset", "visible"]

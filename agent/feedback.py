@@ -40,9 +40,8 @@ def candidate_feedback(candidate: dict, top: str, library: str = "osu018", trace
         ns = all(row["time_ps"] % 1000 == 0 for row in rows if row.get("time_ps") is not None)
         unit, scale = ("ns", 1000) if ns else ("ps", 1)
         rows = [row | {"time": row["time_ps"] // scale if row.get("time_ps") is not None else None} for row in rows]
-        return render("sim_feedback.j2", sim=sim, rows=rows,
-                      total=mismatch_count(sim), counts=counts, unit=unit, trace=trace,
-                      self_test=self_test)
+        return render("sim_feedback.j2", sim=sim, rows=rows, total=mismatch_count(sim), counts=counts, unit=unit,
+                      trace=trace, self_test=self_test)
     ppa = candidate.get("ppa")
     if ppa is not None and ppa.get("violations"):
         return render("ppa_feedback.j2", violations=ppa["violations"], figures=ppa["figures"],

@@ -197,14 +197,15 @@ def _fill_table(trace: Trace, wave: Waveform, top: str, base: str, wanted: list[
             found.append((name, var))
     at = wave.from_fs(time_fs)
     clock_var = wave.vars.get(f"{scope}.{clock}") if clock else None
-    points = wave.rising_edges(clock_var) if clock_var is not None else sorted({t for _, v in found for t in v.times})
+    points = (wave.rising_edges(clock_var) if clock_var is not None
+              else sorted({t for _, var in found for t in var.times}))
     position = max((i for i, t in enumerate(points) if t <= at), default=0)
     times = points[max(0, position - before + 1): position + 1 + after]
     if not times:
         trace.note = "no value changes in the waveform"
         return
     values = {name: [show(var.at(t), var.width, name in signed) for t in times] for name, var in found}
-    columns: dict[str, list[str]] = {base: values.pop(base)}
+    columns: dict[str, list[str]] = {base: values.pop(base, ["-"] * len(times))}
     if expected:
         ends = [wave.to_fs(t) for t in times[1:]] + [None]
         columns[f"{base} expected"] = [next((expected[e] for e in sorted(expected) if wave.to_fs(t) <= e

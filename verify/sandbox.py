@@ -1,8 +1,8 @@
 """Run a tool on untrusted input: own process group, wall-clock kill, rlimits, capped output.
 
-Runs that name `writable` paths are also isolated with bubblewrap (`bwrap`) where it works: new network,
-pid and ipc namespaces (no network, no other processes to see or signal), the whole filesystem read-only
-except the `writable` paths, a minimal /dev, no capabilities. Without a working bwrap they get the rlimits
+Runs that name `writable` paths are also isolated with bubblewrap (`bwrap`) where it works: new network
+and pid namespaces (no network, no other processes to see or signal), the whole filesystem read-only except
+the `writable` paths, a minimal /dev, an empty /run (no daemon sockets), no capabilities. Without a working bwrap they get the rlimits
 and the process group only, and `isolation()` says so. Variables that look like secrets (API keys, tokens)
 are never passed to a child.
 """
@@ -67,8 +67,8 @@ class Isolation:
 
 def _bwrap_args(bwrap: str, writable: Sequence[str | Path], cwd: str | Path) -> list[str]:
     binds = [arg for path in writable for arg in ("--bind", str(path), str(path))]
-    return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *binds, "--unshare-net",
-            "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--cap-drop", "ALL", "--chdir", str(cwd), "--"]
+    return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/run", *binds,
+            "--unshare-net", "--unshare-pid", "--die-with-parent", "--cap-drop", "ALL", "--chdir", str(cwd), "--"]
 
 
 @functools.cache
@@ -86,8 +86,8 @@ def isolation() -> Isolation:
     if probe.returncode != 0:
         reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[0]
         return Isolation(None, f"{weaker} (bwrap does not work here: {reason})")
-    return Isolation(bwrap, "bwrap: no network, filesystem read-only except the run dir, own pid and ipc "
-                            "namespaces, no capabilities")
+    return Isolation(bwrap, "bwrap: no network, filesystem read-only except the run dir, own pid namespace, "
+                            "no capabilities")
 
 
 def _limited(cmd: list[str], limits: Limits) -> tuple[list[str], object]:

@@ -32,6 +32,8 @@ def test_bwrap_reports_the_isolation_simulations_get(tmp_path):
                           writable=[tmp_path])
         assert ran.returncode != 0 and "Read-only file system" in ran.stderr
         assert (tmp_path / "inside").exists() and not (tmp_path.parent / "escape").exists()
+        hidden = sandbox.run(["/bin/sh", "-c", "ls -A /run; ps -e -o comm="], tmp_path, writable=[tmp_path])
+        assert hidden.stdout.split() == ["bwrap", "sh", "ps"]  # no daemon sockets, no other processes
 
 
 def test_secrets_are_not_passed_to_sandboxed_children(tmp_path, monkeypatch):

@@ -40,6 +40,7 @@ def candidate_feedback(candidate: dict, top: str, library: str = "osu018", trace
         ns = all(row["time_ps"] % 1000 == 0 for row in rows if row.get("time_ps") is not None)
         unit, scale = ("ns", 1000) if ns else ("ps", 1)
         rows = [row | {"time": row["time_ps"] // scale if row.get("time_ps") is not None else None} for row in rows]
+        sim = {"log_excerpt": "", "log_excerpt_from": ""} | sim  # checkpoints of older runs lack these
         return render("sim_feedback.j2", sim=sim, rows=rows, total=mismatch_count(sim), counts=counts, unit=unit,
                       trace=trace, self_test=self_test)
     ppa = candidate.get("ppa")

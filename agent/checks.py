@@ -61,7 +61,7 @@ def check_ports(design: Path, problem: Problem) -> dict:
 
 def simulate(design: Path, problem: Problem, work: Path, *, waves: bool,
              tb_source: str | None = None) -> tuple[dict, SimResult]:
-    """Run the problem's testbench (or `tb_source`, a self-written cocotb test) against `design`."""
+    """Run the problem's testbench (or `tb_source`, a self-written cocotb test, run isolated) against `design`."""
     work = work.resolve()  # the simulator runs in its own directory: every path handed to it is absolute
     work.mkdir(parents=True, exist_ok=True)
     cocotb_source = tb_source if tb_source is not None else problem.cocotb_source
@@ -79,7 +79,7 @@ def simulate(design: Path, problem: Problem, work: Path, *, waves: bool,
         result = simulate_cocotb([design], module, problem.top, timeout_s=240,
                                  parameters=problem.spec.parameter_values() or None,
                                  waves=waves, run_root=work, keep="failed",
-                                 extra_env={VECTORS_ENV: str(vectors)})
+                                 extra_env={VECTORS_ENV: str(vectors)}, untrusted_testbench=tb_source is not None)
     return sim_summary(result), result
 
 

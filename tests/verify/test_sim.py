@@ -166,7 +166,7 @@ def escaping(tmp_path: Path, action: str) -> Path:
 def test_testbench_writing_outside_its_run_dir_is_blocked_and_finished_work_kept(tmp_path):
     outside = tmp_path / "escaped.txt"
     result = simulate_cocotb([DESIGNS / "adder.v"], escaping(tmp_path, f"Path({str(outside)!r}).write_text('x')"),
-                             "adder", run_root=tmp_path / "runs")
+                             "adder", run_root=tmp_path / "runs", untrusted_testbench=True)
     assert result.reason == "blocked" and not outside.exists()
     assert result.summary() == ("blocked: the testbench tried to write outside its run dir: [Errno 30] Read-only "
                                 f"file system: '{outside}'")
@@ -179,8 +179,8 @@ def test_testbench_writing_outside_its_run_dir_is_blocked_and_finished_work_kept
 def test_testbench_opening_a_socket_is_blocked(tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as server:  # a real listener on the host's loopback
         port = server.getsockname()[1]
-        result = simulate_cocotb([DESIGNS / "adder.v"], escaping(
-            tmp_path, f"socket.create_connection(('127.0.0.1', {port}), timeout=5)"), "adder")
+        connect = f"socket.create_connection(('127.0.0.1', {port}), timeout=5)"
+        result = simulate_cocotb([DESIGNS / "adder.v"], escaping(tmp_path, connect), "adder", untrusted_testbench=True)
         server.settimeout(0.5)
         with pytest.raises(TimeoutError):
             server.accept()  # nothing got through
@@ -194,6 +194,6 @@ def test_without_bwrap_the_weaker_isolation_is_stated(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "isolation", lambda: weaker)
     outside = tmp_path / "escaped.txt"
     result = simulate_cocotb([DESIGNS / "adder.v"], escaping(tmp_path, f"Path({str(outside)!r}).write_text('x')"),
-                             "adder")
+                             "adder", untrusted_testbench=True)
     assert result.passed and outside.read_text() == "x"  # nothing stops it: the result says so
     assert result.isolation == weaker.description

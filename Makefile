@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hwagent-installed
-APT_PACKAGES := iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc ccache
+APT_PACKAGES := iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc bubblewrap
 PYTEST_ARGS ?= -n 2
 
 # Benchmark data: the shared checkout beside the project, unless the caller already chose one.
@@ -23,10 +23,11 @@ test: setup
 
 setup: system-tools $(STAMP)
 
-# EDA tools from Debian/Ubuntu: installed with apt-get when root, otherwise the exact command is printed.
+# EDA tools and bubblewrap (simulation sandbox) from Debian/Ubuntu: installed with apt-get when root,
+# otherwise the exact command is printed.
 system-tools:
 	@missing=""; \
-	for t in iverilog vvp verilator yosys sta ccache; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	for t in iverilog vvp verilator yosys sta bwrap; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	[ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || missing="$$missing osu018-liberty"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

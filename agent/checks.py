@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 from agent.problem import Problem
@@ -58,9 +59,9 @@ def check_ports(design: Path, problem: Problem) -> dict:
     return {"ok": not problems, "problems": problems}
 
 
-def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_source: str | None = None,
-             simulator: str = "icarus") -> tuple[dict, SimResult]:
-    """Run the problem's testbench (or `tb_source`, a self-written cocotb test) against `design`."""
+def simulate(design: Path, problem: Problem, work: Path, *, waves: bool,
+             tb_source: str | None = None) -> tuple[dict, SimResult]:
+    """Run the problem's testbench (or `tb_source`, a self-written cocotb test, run isolated) against `design`."""
     work = work.resolve()  # the simulator runs in its own directory: every path handed to it is absolute
     work.mkdir(parents=True, exist_ok=True)
     cocotb_source = tb_source if tb_source is not None else problem.cocotb_source
@@ -75,19 +76,17 @@ def simulate(design: Path, problem: Problem, work: Path, *, waves: bool, tb_sour
         module.write_text(cocotb_source)
         vectors = work / "vectors.json"
         vectors.write_text(json.dumps(problem.vectors))
-        env = {VECTORS_ENV: str(vectors)}
-        if simulator == "verilator" and shutil.which("ccache"):
-            env["OBJCACHE"] = "ccache"  # Verilator's runtime and cocotb's glue compile the same every time
-        result = simulate_cocotb([design], module, problem.top, simulator=simulator, timeout_s=240,
+        result = simulate_cocotb([design], module, problem.top, timeout_s=240,
                                  parameters=problem.spec.parameter_values() or None,
-                                 waves=waves, run_root=work, keep="failed", extra_env=env)
-    return sim_summary(result, problem), result
+                                 waves=waves, run_root=work, keep="failed",
+                                 extra_env={VECTORS_ENV: str(vectors)}, untrusted_testbench=tb_source is not None)
+    return sim_summary(result), result
 
 
-def mismatch_rows(result: SimResult, problem: Problem) -> list[dict]:
+def mismatch_rows(result: SimResult, log: str) -> list[dict]:
     """(signal, cycle, time, expected, got) rows from the testbench's MISMATCH lines, else from its hints."""
     rows, seen = [], set()
-    for line in (result.log_excerpt + "\n" + "\n".join(result.assertion_messages + result.report_lines)).splitlines():
+    for line in (log + "\n" + "\n".join(result.assertion_messages + result.report_lines)).splitlines():
         for match in MISMATCH_LINE.finditer(line):
             key = (match["signal"], match["cycle"], match["time"])
             if key not in seen:
@@ -107,16 +106,42 @@ def mismatch_rows(result: SimResult, problem: Problem) -> list[dict]:
     return rows
 
 
-def sim_summary(result: SimResult, problem: Problem) -> dict:
+_ERROR_LINE = re.compile(r"\b(error|fatal|traceback|exception|segmentation fault)\b", re.IGNORECASE)
+
+
+def log_excerpt(log: str, head: int = 6, tail: int = 8, max_chars: int = 1500) -> tuple[str, str]:
+    """The first error of a simulation log with the lines after it, plus the end of the log (where a Python
+    traceback names its exception); without an error line, the tail alone. Returns (text, where from)."""
+    lines = log.rstrip().splitlines()
+    first = next((i for i, line in enumerate(lines) if _ERROR_LINE.search(line)), None)
+    if first is None or first + head >= len(lines) - tail:
+        start = min(first if first is not None else len(lines), max(0, len(lines) - head - tail))
+        return "\n".join(lines[start:])[-max_chars:], "tail" if first is None else f"from line {start + 1}"
+    text = "\n".join([*lines[first:first + head], "...", *lines[-tail:]])
+    return text[:max_chars], f"first error at line {first + 1} of {len(lines)}, then the end"
+
+
+def full_log(result: SimResult) -> str:
+    """The whole log of a kept (failing) run, else the excerpt the result carries."""
+    if result.log_path and Path(result.log_path).is_file():
+        return Path(result.log_path).read_text(errors="replace")
+    return result.log_excerpt
+
+
+def sim_summary(result: SimResult) -> dict:
     errors = [f"{d.position()}: {d.message}" for d in result.diagnostics if d.is_error][:10]
     summary = result.summary()
-    if (result.failing_tests or result.mismatches is None) and result.assertion_messages:
+    if not result.blocked and (result.failing_tests or result.mismatches is None) and result.assertion_messages:
         summary = f"{result.reason}: {result.assertion_messages[0].split(';')[0].strip(' =')}"
+    log = "" if result.passed else full_log(result)
+    rows = mismatch_rows(result, log)
+    counts = dict(Counter(r["signal"] for r in rows))  # rows from hints carry their own count
+    counts |= {r["signal"]: r["count"] for r in rows if r.get("count")}
+    excerpt, origin = log_excerpt(log) if log else ("", "")
     return {"passed": result.passed, "reason": result.reason, "mismatches": result.mismatches,
-            "samples": result.samples, "summary": summary, "rows": mismatch_rows(result, problem)[:20],
-            "assertions": result.assertion_messages[:5], "errors": errors,
-            "log_tail": "" if result.passed else "\n".join(result.log_excerpt.splitlines()[-15:]), "waveform": result.waveform,
-            "wall_s": round(result.wall_s, 2)}
+            "samples": result.samples, "summary": summary, "rows": rows[:20], "mismatch_counts": counts,
+            "assertions": result.assertion_messages[:5], "errors": errors, "log_excerpt": excerpt,
+            "log_excerpt_from": origin, "waveform": result.waveform, "wall_s": round(result.wall_s, 2)}
 
 
 def mismatch_count(sim: dict) -> int:
@@ -154,16 +179,9 @@ def run_ppa(design: Path, problem: Problem) -> dict:
             "cells_by_type": dict(sorted(report.cells_by_type.items(), key=lambda kv: -kv[1])[:8])}
 
 
-def keep_waves(summary: dict, target: Path) -> str | None:
-    """Copy a failing run's waveform into the run directory; returns the new path."""
+def move_waves(summary: dict, target: Path) -> str | None:
+    """Move a failing run's waveform out of its simulator run dir to `target`; returns the new path."""
     source = summary.get("waveform")
     if not source or not Path(source).is_file():
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return str(target)
-
-
-def drop_run_dirs(folder: Path) -> None:
-    """Remove simulator build trees once their waves are copied out (they hold compiled models)."""
-    shutil.rmtree(folder, ignore_errors=True)
+    return shutil.move(source, target)

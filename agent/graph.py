@@ -22,7 +22,7 @@ from langgraph.types import interrupt
 
 from agent import checks
 from agent.extract import extract_verilog
-from agent.feedback import candidate_feedback, render, verdict
+from agent.feedback import candidate_feedback, history_summary, mark_drivers, render, verdict
 from agent.llm import LLMClient, LLMError, Message, Request
 from agent.llm.client import default_cache_dir
 from agent.problem import Problem
@@ -210,11 +210,12 @@ def build_graph(ctx: RunContext, checkpointer=None):
     def generate(state: AgentState) -> dict:
         iteration = state.get("iteration", 0) + 1
         best = state.get("best")
-        shown = ({"iteration": best["iteration"], "verdict": verdict(best), "code": best["code"]}
-                 if best and best.get("code") else None)
-        prompt = render("generate.j2", spec_text=problem.prompt, plan=state.get("plan", ""), best=shown,
-                        feedback=state.get("feedback", ""), history=state.get("history", [])[-options.history_lines:],
-                        top=problem.top)
+        shown = ({"iteration": best["iteration"], "code": mark_drivers(best["code"], (state.get("trace") or {}).get(
+            "data"))} if best and best.get("code") else None)
+        interface_shown = shown is not None and (best.get("ports") or {}).get("ok", False)
+        prompt = render("generate.j2", spec_text=problem.spec_text(interface_shown), plan=state.get("plan", ""),
+                        best=shown, feedback=state.get("feedback", ""), top=problem.top,
+                        history=history_summary(state.get("history", []), options.history_lines))
         folder = _iter_dir(ctx, iteration)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "prompt.md").write_text(prompt)
@@ -266,8 +267,9 @@ def build_graph(ctx: RunContext, checkpointer=None):
             ready = cand.get("path") and cand["ports"]["ok"] and cand["lint"]["passed"]
             if ready and "sim" not in cand:
                 design = Path(cand["path"])
-                summary, _ = checks.simulate(design, problem, design.parent / "sim", waves=False,
+                summary, _ = checks.simulate(design, problem, design.parent / "sim", waves=options.trace,
                                              tb_source=state.get("testbench") if self_test else None)
+                summary["waveform"] = checks.move_waves(summary, design.parent / "waves.vcd")
                 cand["sim"] = summary
                 _write_json(design.parent / "sim.json", summary)
             out.append(cand)
@@ -299,7 +301,7 @@ def build_graph(ctx: RunContext, checkpointer=None):
         if candidate_stage(best) == "mismatch":
             trace_key = hashlib.sha256(f"{best['code']}\0{state.get('testbench') or ''}".encode()).hexdigest()
             previous = state.get("trace") or {}
-            trace = previous.get("data") if previous.get("key") == trace_key else diagnose(best, state.get("testbench"))
+            trace = previous.get("data") if previous.get("key") == trace_key else diagnose(best)
         feedback = candidate_feedback(_with_traced_values(best, trace), problem.top,
                                       problem.spec.ppa.library if problem.spec.ppa else "osu018", trace=trace,
                                       self_test=self_test)
@@ -328,24 +330,16 @@ def build_graph(ctx: RunContext, checkpointer=None):
                 "trace": {"key": trace_key, "data": trace} if trace is not None else {},
                 "elapsed_s": ctx.elapsed(state), "candidates": state["candidates"]}
 
-    def diagnose(best: dict, testbench: str | None) -> dict | None:
-        """Re-simulate the best failing candidate with waves and trace the first mismatching output.
-
-        Icarus under cocotb only writes FST, so cocotb testbenches are re-run on Verilator (VCD)."""
+    def diagnose(best: dict) -> dict | None:
+        """Trace the first mismatching output of the best failing candidate in the waves of its simulation."""
         rows = (best.get("sim") or {}).get("rows") or []
         if not options.trace or not rows:
             return None
         design = Path(best["path"])
+        waves = best["sim"].get("waveform")
         first = rows[0]
-        simulator = "icarus" if problem.native is not None and not self_test else "verilator"
-        summary, _ = checks.simulate(design, problem, design.parent / "trace", waves=True,
-                                     tb_source=testbench if self_test else None, simulator=simulator)
-        waves = checks.keep_waves(summary, design.parent / "waves.vcd")
-        checks.drop_run_dirs(design.parent / "trace")
-        rows_traced = summary.get("rows") or rows
-        first = rows_traced[0] if rows_traced else first
         signal = first["signal"]
-        expected = {r["time_ps"] * 1000: r["expected"] for r in rows_traced
+        expected = {r["time_ps"] * 1000: r["expected"] for r in rows
                     if r["signal"] == signal and r.get("time_ps") is not None and r.get("expected") is not None}
         first_row = {}
         if problem.native is not None and not expected and waves and first.get("time_ps") is not None:
@@ -368,9 +362,13 @@ def build_graph(ctx: RunContext, checkpointer=None):
 
     def judge(state: AgentState) -> dict:
         best = state["best"]
-        prompt = render("judge.j2", spec_text=problem.prompt, design=best["code"], testbench=state["testbench"],
-                        sim_feedback=state["feedback"])
-        texts, update = ctx.ask(state, prompt, what="judge")
+        if best["sim"]["reason"] == "blocked":  # the sandbox stopped the testbench itself: no need to ask
+            texts, update = [f"{best['sim']['summary']}\nVERDICT: TESTBENCH"], {}
+        else:
+            prompt = render("judge.j2", spec_text=problem.prompt, testbench=state["testbench"],
+                            design=mark_drivers(best["code"], (state.get("trace") or {}).get("data")),
+                            sim_feedback=state["feedback"])
+            texts, update = ctx.ask(state, prompt, what="judge")
         found = re.findall(r"VERDICT:\s*(DESIGN|TESTBENCH)", texts[0].upper())
         blame = found[-1] if found else "DESIGN"
         rewrites = sum(1 for j in state.get("judgements", []) if j["iteration"] == state["iteration"]
@@ -457,7 +455,9 @@ def build_graph(ctx: RunContext, checkpointer=None):
     def after_rank(state: AgentState) -> str:
         if state["status"] == "passed" or budget_exhausted(state):
             return "finalize"
-        if self_test and state.get("best") and candidate_stage(state["best"]) == "mismatch":
+        best = state.get("best")
+        sim = (best or {}).get("sim") or {}
+        if self_test and best and (candidate_stage(best) == "mismatch" or sim.get("reason") == "blocked"):
             return "judge"
         return "repair"
 

@@ -40,6 +40,7 @@ class Problem:
     id: str
     spec: Spec
     prompt: str  # the Markdown the LLM reads
+    prompt_without_header: str | None = None  # the same without the module header (None: no such section)
     native: NativeBench | None = None
     cocotb_source: str | None = None  # test module text (from the spec)
     vectors: list[dict] = field(default_factory=list)
@@ -47,6 +48,10 @@ class Problem:
     @property
     def top(self) -> str:
         return self.spec.name
+
+    def spec_text(self, interface_shown: bool) -> str:
+        """The prompt; without its module header when a design with the spec's interface is shown too."""
+        return self.prompt_without_header if interface_shown and self.prompt_without_header else self.prompt
 
     @property
     def has_testbench(self) -> bool:
@@ -73,7 +78,7 @@ def load_problem(text: str, resolver: Resolver | None = None) -> Problem:
 
 
 def problem_from_spec(spec: Spec, problem_id: str) -> Problem:
-    problem = Problem(problem_id, spec, render_markdown(spec))
+    problem = Problem(problem_id, spec, render_markdown(spec), render_markdown(spec, module_header=False))
     tb = spec.testbench
     if tb is None:
         return problem

@@ -134,7 +134,7 @@ def driver_cone(signal: str, graph: dict[str, list[str]], skip: set[str], limit:
 
 def trace_mismatch(design: Path, top: str, signal: str, waves: Path | None, mismatch_time_fs: int | None,
                    clock: str | None, signed: set[str], expected: dict[int, str] | None = None,
-                   skip: set[str] = frozenset(), rows_before: int = 4, rows_after: int = 1) -> Trace:
+                   skip: set[str] = frozenset(), rows_before: int = 2, rows_after: int = 1) -> Trace:
     """Drivers of `signal` in `design` and a table of their values around `mismatch_time_fs`.
 
     `expected` maps femtosecond times to the expected value of `signal` (shown next to what the design
@@ -184,6 +184,8 @@ def _dut_scope(wave: Waveform, top: str, output: str) -> str | None:
 
 def _fill_table(trace: Trace, wave: Waveform, top: str, base: str, wanted: list[str], time_fs: int,
                 clock: str | None, signed: set[str], expected: dict[int, str], before: int, after: int) -> None:
+    """Values at the clock edges (else the value changes) around the mismatch: the output, its expected
+    value, then the drivers; drivers with equal values in every row share one column (`a = b`)."""
     scope = _dut_scope(wave, top, base)
     if scope is None:
         trace.note = f"signal {base} not found in the waveform"
@@ -195,33 +197,29 @@ def _fill_table(trace: Trace, wave: Waveform, top: str, base: str, wanted: list[
             found.append((name, var))
     at = wave.from_fs(time_fs)
     clock_var = wave.vars.get(f"{scope}.{clock}") if clock else None
-    if clock_var is not None:
-        edges = wave.rising_edges(clock_var)
-        position = max((i for i, t in enumerate(edges) if t <= at), default=0)
-        times = edges[max(0, position - before + 1): position + 1 + after]
-        cycle_of = {t: i for i, t in enumerate(edges)}
-    else:
-        changes = sorted({t for _, var in found for t in var.times})
-        position = max((i for i, t in enumerate(changes) if t <= at), default=0)
-        times = changes[max(0, position - before + 1): position + 1 + after]
-        cycle_of = {}
-    trace.columns = ["time", *(["clk edge"] if cycle_of else []), *[name for name, _ in found]]
-    expected_col = bool(expected)
-    if expected_col:
-        trace.columns.insert(len(trace.columns) - len(found) + 1, f"{base} expected")
-    marked = max((t for t in times if t <= at), default=times[0] if times else None)
-    expected_fs = sorted(expected)
+    points = (wave.rising_edges(clock_var) if clock_var is not None
+              else sorted({t for _, var in found for t in var.times}))
+    position = max((i for i, t in enumerate(points) if t <= at), default=0)
+    times = points[max(0, position - before + 1): position + 1 + after]
+    if not times:
+        trace.note = "no value changes in the waveform"
+        return
+    values = {name: [show(var.at(t), var.width, name in signed) for t in times] for name, var in found}
+    columns: dict[str, list[str]] = {base: values.pop(base, ["-"] * len(times))}
+    if expected:
+        ends = [wave.to_fs(t) for t in times[1:]] + [None]
+        columns[f"{base} expected"] = [next((expected[e] for e in sorted(expected) if wave.to_fs(t) <= e
+                                             and (end is None or e < end)), "") for t, end in zip(times, ends)]
+    same: dict[tuple[str, ...], list[str]] = {}
+    for name, column in values.items():
+        same.setdefault(tuple(column), []).append(name)
+    columns |= {" = ".join(names): list(column) for column, names in same.items()}
+    ns = all(wave.to_fs(t) % 10**6 == 0 for t in [*times, at])
+    unit, scale = ("ns", 10**6) if ns else ("ps", 1000)
+    marked = max(t for t in times if t <= at) if times[0] <= at else times[0]
+    trace.columns = [f"time ({unit})", *columns]
     for number, time in enumerate(times):
-        until = times[number + 1] if number + 1 < len(times) else None
-        label = f"{wave.to_fs(time) // 1000} ps"
+        label = str(wave.to_fs(time) // scale)
         if time == marked:
-            label += " <- first mismatch" + (f" (checked at {wave.to_fs(at) // 1000} ps)" if time != at else "")
-        row = {"time": label}
-        if cycle_of:
-            row["clk edge"] = str(cycle_of[time])
-        for name, var in found:
-            row[name] = show(var.at(time), var.width, name in signed)
-        if expected_col:
-            inside = [t for t in expected_fs if wave.to_fs(time) <= t and (until is None or t < wave.to_fs(until))]
-            row[f"{base} expected"] = expected[inside[0]] if inside else ""
-        trace.table.append(row)
+            label += " <- first mismatch" + (f" (checked at {wave.to_fs(at) // scale})" if time != at else "")
+        trace.table.append({f"time ({unit})": label} | {name: column[number] for name, column in columns.items()})

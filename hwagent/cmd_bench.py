@@ -47,7 +47,7 @@ def bench_verify(iterations: Annotated[int, typer.Option(min=1, help="Timed iter
 
 @bench_app.command("agent")
 def bench_agent(iterations: Annotated[int, typer.Option(min=2, help="Agent iterations to run")] = 10,
-                trace: Annotated[bool, typer.Option(help="Waveform tracing (a Verilator re-run per iteration)")] = True,
+                trace: Annotated[bool, typer.Option(help="Waveform tracing (VCD dump + trace of the first mismatch)")] = True,
                 json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Prompt tokens per iteration (bounded vs full-history chat) and non-LLM time per agent iteration."""
     from evals import bench_agent as bench

@@ -74,8 +74,8 @@ def _mfm_problem(text: str):
     if task_id not in {task.id for task in TASKS}:
         raise ProblemError(f"mfm-accel has no task {task_id!r} (tasks: {', '.join(t.id for t in TASKS)})")
     built = build_task(task_id)
-    return Problem(text, built.spec, render_markdown(built.spec), cocotb_source=built.testbench,
-                   vectors=built.vectors)
+    return Problem(text, built.spec, render_markdown(built.spec), render_markdown(built.spec, module_header=False),
+                   cocotb_source=built.testbench, vectors=built.vectors)
 
 
 def _official_verdict(problem_id: str, data: str | None, design: Path) -> dict | None:

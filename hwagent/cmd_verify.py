@@ -97,6 +97,8 @@ def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (u
                 help="Top module: the testbench module with --tb, the design's top with --cocotb.")] = None,
             simulator: Annotated[str, typer.Option(help="cocotb simulator: icarus or verilator.")] = "icarus",
             waves: Annotated[bool, typer.Option(help="Dump waveforms (kept for failing runs).")] = False,
+            untrusted: Annotated[bool, typer.Option(
+                help="The cocotb testbench is untrusted (e.g. LLM-written): run it isolated, no network.")] = False,
             timeout: Annotated[float, typer.Option(help="Wall-clock limit in seconds.")] = 60.0,
             json_out: JsonOpt = False) -> None:
     """Simulate a design against a native Verilog testbench (Icarus) or a cocotb testbench."""
@@ -115,7 +117,8 @@ def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (u
         if tb:
             result = simulate_native(design, tb, top, timeout_s=timeout, waves=waves)
         else:
-            result = simulate_cocotb(design, cocotb, top, simulator=simulator, timeout_s=timeout, waves=waves)
+            result = simulate_cocotb(design, cocotb, top, simulator=simulator, timeout_s=timeout, waves=waves,
+                                     untrusted_testbench=untrusted)
     except tools.ToolMissing as exc:
         fail(str(exc))
     if json_out:
@@ -141,7 +144,7 @@ def print_sim(result: SimResult) -> None:
     rows += [("failing test", f"{name}: {msg}") for name, msg in zip(result.failing_tests, result.assertion_messages)]
     rows += [("diagnostic", f"{d.position()}: {d.message}") for d in result.diagnostics if d.is_error][:10]
     rows += [("waveform", result.waveform or "-"), ("run dir (kept)", result.run_dir or "-"),
-             ("full log", result.log_path or "-"),
+             ("full log", result.log_path or "-"), ("isolation", result.isolation or "-"),
              ("wall time", f"{result.wall_s:.2f} s")]
     for row in rows:
         table.add_row(*row)

@@ -1,8 +1,17 @@
-"""Run a tool on untrusted input: own process group, wall-clock kill, rlimits, capped output."""
+"""Run a tool on untrusted input: own process group, wall-clock kill, rlimits, capped output.
+
+Runs that name `writable` paths are also isolated with bubblewrap (`bwrap`) where it works: new network
+and pid namespaces (no network, no other processes to see or signal), the whole filesystem read-only except
+the `writable` paths, a minimal /dev, an empty /run (no daemon sockets), no capabilities. Without a working bwrap they get the rlimits
+and the process group only, and `isolation()` says so. Variables that look like secrets (API keys, tokens)
+are never passed to a child.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import resource
 import select
 import shutil
@@ -10,6 +19,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +54,40 @@ class Completed:
 
 
 _PRLIMIT = shutil.which("prlimit")
+_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How runs with `writable` paths are confined on this machine."""
+
+    bwrap: str | None  # path of a working bwrap, None: rlimits and process group only
+    description: str
+
+
+def _bwrap_args(bwrap: str, writable: Sequence[str | Path], cwd: str | Path) -> list[str]:
+    binds = [arg for path in writable for arg in ("--bind", str(path), str(path))]
+    return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/run", *binds,
+            "--unshare-net", "--unshare-pid", "--die-with-parent", "--cap-drop", "ALL", "--chdir", str(cwd), "--"]
+
+
+@functools.cache
+def isolation() -> Isolation:
+    """Probe bwrap once: it may be missing, or present but refused namespaces (some containers)."""
+    bwrap = shutil.which("bwrap")
+    weaker = "weaker isolation: rlimits and a process group only, network and filesystem open"
+    if bwrap is None:
+        return Isolation(None, f"{weaker} (bwrap not found: apt-get install bubblewrap)")
+    try:
+        probe = subprocess.run([*_bwrap_args(bwrap, [], "/"), "true"], capture_output=True, text=True, timeout=30,
+                               check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Isolation(None, f"{weaker} (bwrap does not start: {exc})")
+    if probe.returncode != 0:
+        reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[0]
+        return Isolation(None, f"{weaker} (bwrap does not work here: {reason})")
+    return Isolation(bwrap, "bwrap: no network, filesystem read-only except the run dir, own pid namespace, "
+                            "no capabilities")
 
 
 def _limited(cmd: list[str], limits: Limits) -> tuple[list[str], object]:
@@ -79,16 +123,23 @@ def _read_capped(handle, cap: int) -> tuple[str, bool]:
 
 
 def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
-        stdin: str | None = None) -> Completed:
+        stdin: str | None = None, writable: Sequence[str | Path] | None = None) -> Completed:
     """Run `cmd` in `cwd` in a new process group; on timeout the whole group is killed.
 
-    Output goes to unlinked temporary files (not pipes), so a child that floods stdout cannot block or
-    exhaust memory; only the head and tail up to `limits.output_bytes` are kept.
+    With `writable` paths (the run dir), the run is isolated as `isolation()` describes, with TMPDIR in the
+    first of them. Output goes to unlinked
+    temporary files (not pipes), so a child that floods stdout cannot block or exhaust memory; only the
+    head and tail up to `limits.output_bytes` are kept.
     """
-    full_env = os.environ.copy() | (env or {})
+    full_env = {name: value for name, value in os.environ.items() if not _SECRET.search(name)} | (env or {})
     start = time.monotonic()
+    bwrap = isolation().bwrap if writable else None
+    if bwrap:  # /tmp is read-only inside: temporary files go to the first writable path
+        scratch = Path(writable[0]) / ".tmp"
+        scratch.mkdir(exist_ok=True)
+        full_env["TMPDIR"] = str(scratch)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        wrapped, preexec = _limited(cmd, limits)
+        wrapped, preexec = _limited(_bwrap_args(bwrap, writable, cwd) + cmd if bwrap else cmd, limits)
         try:
             proc = subprocess.Popen(wrapped, cwd=cwd, env=full_env, stdout=out, stderr=err,
                                     stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,

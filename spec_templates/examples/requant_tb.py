@@ -19,7 +19,7 @@ def load_vectors():
 
 
 def report(dut, count, first, line, limit=10):
-    """Log the first `limit` mismatches only (the agent reads the end of the log); returns the first line."""
+    """Log the first `limit` mismatches only (keeps the log short); returns the first line."""
     if count <= limit:
         dut._log.error(line)
     return first or line

@@ -3,6 +3,7 @@ and a VerilogEval problem through the benchmark harness (SCRIPTED transcripts, r
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -10,11 +11,13 @@ import yaml
 from scripted import ADDSAT_GOOD, ADDSAT_SPEC, answer, exchange, write_transcript
 
 from agent import checks
+from agent.feedback import candidate_feedback
 from agent.graph import RunOptions
 from agent.problem import load_problem, problem_from_spec
 from agent.session import new_run
 from spec_templates.examples import golden
 from spec_templates.spec import parse_spec
+from verify import sandbox
 
 EXAMPLES = golden.HERE
 DEMO = EXAMPLES / "requant_demo.transcript.jsonl"
@@ -23,7 +26,7 @@ DEMO = EXAMPLES / "requant_demo.transcript.jsonl"
 def test_example_references_pass_and_a_bug_is_located(tmp_path):
     mac = load_problem(str(EXAMPLES / "mac4x4.yaml"))
     summary, _ = checks.simulate(EXAMPLES / "mac4x4_ref.v", mac, tmp_path / "ref", waves=False)
-    assert summary["passed"], summary["log_tail"]
+    assert summary["passed"], summary["log_excerpt"]
     buggy = tmp_path / "mac.v"  # forgets the sign of b: unsigned lanes
     buggy.write_text((EXAMPLES / "mac4x4_ref.v").read_text().replace("$signed(b[8*j +: 8])", "b[8*j +: 8]"))
     summary, _ = checks.simulate(buggy, mac, tmp_path / "bug", waves=False)
@@ -31,10 +34,39 @@ def test_example_references_pass_and_a_bug_is_located(tmp_path):
     assert summary["rows"][0]["signal"].startswith("acc[") and summary["rows"][0]["cycle"] == "0"
     requant = load_problem(str(EXAMPLES / "requant.yaml"))
     summary, _ = checks.simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "rq", waves=False)
-    assert summary["passed"], summary["log_tail"]
+    assert summary["passed"], summary["log_excerpt"]
 
 
-@pytest.mark.slow  # cocotb on Icarus, then a Verilator re-run for the VCD trace (C++ build)
+LOUD_TB = """import cocotb
+from cocotb.triggers import Timer
+
+
+@cocotb.test()
+async def loud(dut):
+    for cycle in range(100):
+        await Timer(10, unit="ns")
+        dut._log.error(f"MISMATCH signal=q cycle={cycle} time={10000 * (cycle + 1)} expected=1 got=0")
+    assert False, "100 mismatches"
+"""
+
+
+def test_feedback_reads_the_full_log_of_a_failing_run(tmp_path):
+    requant = load_problem(str(EXAMPLES / "requant.yaml"))
+    summary, result = checks.simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "loud", waves=False,
+                                      tb_source=LOUD_TB)
+    assert "cycle=0 " not in result.log_excerpt  # the excerpt alone has lost the first mismatch
+    assert summary["rows"][0]["cycle"] == "0" and summary["mismatch_counts"] == {"q": 100}
+    broken = "import cocotb\nimport no_such_module_xyz\n\n\n@cocotb.test()\nasync def t(dut):\n    pass\n"
+    summary, _ = checks.simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "broken", waves=False,
+                                 tb_source=broken)
+    assert not summary["passed"] and summary["log_excerpt_from"].startswith("first error at line")
+    assert summary["log_excerpt"].startswith("Traceback")
+    assert "ModuleNotFoundError: No module named 'no_such_module_xyz'" in summary["log_excerpt"]
+    feedback = candidate_feedback({"code": "", "sim": summary}, requant.top)
+    assert "Simulator output (first error at line" in feedback and "no_such_module_xyz" in feedback
+
+
+@pytest.mark.slow  # cocotb on Icarus (waves as VCD, traced without a re-run)
 def test_scripted_demo_run_on_the_requantiser(tmp_path):
     session = new_run(str(EXAMPLES / "requant.yaml"), RunOptions(models=[f"replay/{DEMO}"], max_iters=3),
                       tmp_path / "runs")
@@ -42,9 +74,12 @@ def test_scripted_demo_run_on_the_requantiser(tmp_path):
     session.close()
     assert summary["passed"] and summary["iterations"] == 2
     feedback = (session.run_dir / "iter_01" / "feedback.md").read_text()
-    assert "| q | 0 | 30000 | 63 | 62 |" in feedback  # 62.5 must round up to 63
-    assert "design.v:14: wire signed [48:0] rounded = prod >>> shift;" in feedback
-    assert "| 30000 ps <- first mismatch | 2 | 62 | 63 |" in feedback  # waveform from the Verilator re-run
+    assert "Mismatches on q" in feedback and "| 0 | 30 | 63 | 62 |" in feedback  # 62.5 must round up to 63
+    assert "| 30 <- first mismatch | 62 | 63 | 62 |" in feedback  # waveform of the Icarus run: q, expected, sat
+    trace = json.loads((session.run_dir / "iter_01" / "cand_0" / "trace.json").read_text())
+    assert {"line": 14, "text": "wire signed [48:0] rounded = prod >>> shift;"}.items() <= trace["assignments"][0].items()
+    prompt = (session.run_dir / "iter_02" / "prompt.md").read_text()
+    assert "    wire signed [48:0] rounded = prod >>> shift;  // <- q\n" in prompt
     assert summary["best"]["ppa"]["ok"]
 
 
@@ -73,7 +108,7 @@ async def addsat_random(dut):
 '''
 
 
-@pytest.mark.slow  # several cocotb runs and a Verilator trace build
+@pytest.mark.slow  # several cocotb runs
 def test_self_written_testbench_and_judge(tmp_path):
     data = yaml.safe_load(ADDSAT_SPEC.read_text())
     del data["testbench"]
@@ -85,7 +120,7 @@ def test_self_written_testbench_and_judge(tmp_path):
         exchange(f"```python\n{wrong_tb}```", expect=["Write a cocotb 2.x testbench", "MISMATCH signal="]),
         exchange(answer(ADDSAT_GOOD)),
         exchange("The spec says saturate at 255; the testbench wraps modulo 256.\nVERDICT: TESTBENCH",
-                 expect=["VERDICT: DESIGN", "| y | 1 | 10000 | 44 | 255 |"]),
+                 expect=["VERDICT: DESIGN", "Mismatches on y", "| 1 | 10 | 44 | 255 |"]),
         exchange(f"```python\n{right_tb}```", expect=["Your previous testbench was judged wrong",
                                                       "saturate at 255"]),
     ], "self-written testbench is wrong, the judge blames it, the rewrite passes")
@@ -105,6 +140,30 @@ def test_self_written_testbench_and_judge(tmp_path):
     assert (run_dir / "self_testbench_2.py").read_text() == right_tb
 
 
+@pytest.mark.skipif(not sandbox.isolation().bwrap, reason=sandbox.isolation().description)
+def test_self_written_testbench_stopped_by_the_sandbox_is_rewritten(tmp_path):
+    data = yaml.safe_load(ADDSAT_SPEC.read_text())
+    del data["testbench"]
+    problem = problem_from_spec(parse_spec(data).with_base_dir(ADDSAT_SPEC.parent), "addsat-no-tb")
+    outside = tmp_path / "stolen.txt"
+    escaping_tb = SELF_TB.replace("MODEL", "min(a + b, 255)").replace(
+        "    mismatches = 0\n", f"    mismatches = 0\n    open({str(outside)!r}, 'w').write('x')\n")
+    right_tb = SELF_TB.replace("MODEL", "min(a + b, 255)")
+    transcript = write_transcript(tmp_path / "t.jsonl", [
+        exchange(f"```python\n{escaping_tb}```"),
+        exchange(answer(ADDSAT_GOOD)),
+        exchange(f"```python\n{right_tb}```", expect=["blocked: the testbench tried to write outside its run dir",
+                                                      "VERDICT: TESTBENCH"]),
+    ], "self-written testbench writes outside its run dir; the rewrite passes the first design")
+    session = new_run("addsat-no-tb", RunOptions(models=[f"replay/{transcript}"], max_iters=2), tmp_path / "runs",
+                      resolver=lambda text: problem)
+    summary = session.drive()
+    session.close()
+    assert summary["passed"] and summary["iterations"] == 1  # the finished design was kept, not regenerated
+    assert [j["verdict"] for j in summary["judgements"]] == ["TESTBENCH"] and not outside.exists()
+    assert (session.run_dir / "self_testbench_1.py").read_text() == escaping_tb
+
+
 @pytest.mark.needs_data
 def test_verilog_eval_problem_through_the_cli(tmp_path):
     data = os.environ.get("HWAGENT_DATA_DIR")
@@ -116,8 +175,9 @@ def test_verilog_eval_problem_through_the_cli(tmp_path):
     right = "```verilog\nmodule TopModule(input a, input b, input c, output out);\n  assign out = a | b | c;\nendmodule\n```"
     transcript = write_transcript(tmp_path / "t.jsonl", [
         exchange(wrong, expect=["Karnaugh", "TopModule"]),
-        exchange(right, expect=["| 25 ps <- first mismatch (checked at 30 ps) | 0 | 1 |", "design.v:2: assign out",
-                                "| out | - | 30 | 1 | 0 (57 mismatches) |"]),
+        exchange(right, expect=["| time (ps) | out | out expected |", "| 25 <- first mismatch (checked at 30) | 0 | 1 |",
+                                "  assign out = a & b | c;  // <- out\n", "Mismatches on out",
+                                "| - | 30 | 1 | 0 (57 mismatches) |"]),
     ], "kmap1: wrong then right")
     result = hwagent("run", "verilog-eval-v2:spec-to-rtl/Prob050_kmap1", "--llm", f"replay/{transcript}", "--out",
                      str(tmp_path / "runs"), "--json")

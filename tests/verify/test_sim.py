@@ -1,10 +1,12 @@
-"""verify.sim on real Icarus and cocotb runs, including untrusted designs that hang, escape or forge reports."""
+"""verify.sim on real Icarus and cocotb runs, including untrusted designs that hang, escape or forge reports,
+and untrusted cocotb testbenches that reach outside their run dir or for the network."""
 
+import socket
 from pathlib import Path
 
 import pytest
 
-from verify import tools
+from verify import sandbox, tools
 from verify.sim import simulate_cocotb, simulate_native, tag_testbench
 
 DESIGNS = Path(__file__).parent / "designs"
@@ -132,3 +134,66 @@ def test_cocotb_on_verilator():
     result = simulate_cocotb([DESIGNS / "adder.v"], DESIGNS / "test_adder_cocotb.py", "adder",
                              simulator="verilator", timeout_s=300)
     assert result.passed, result.log_excerpt
+
+
+ESCAPING_TB = """from pathlib import Path
+import socket
+
+import cocotb
+from cocotb.triggers import Timer
+
+
+@cocotb.test()
+async def finished_work(dut):
+    await Timer(1, unit="ns")
+    Path("done.txt").write_text("finished")
+
+
+@cocotb.test()
+async def escape(dut):
+    ESCAPE
+"""
+needs_isolation = pytest.mark.skipif(not sandbox.isolation().bwrap, reason=sandbox.isolation().description)
+
+
+def escaping(tmp_path: Path, action: str) -> Path:
+    module = tmp_path / "test_escape.py"
+    module.write_text(ESCAPING_TB.replace("ESCAPE", action))
+    return module
+
+
+@needs_isolation
+def test_testbench_writing_outside_its_run_dir_is_blocked_and_finished_work_kept(tmp_path):
+    outside = tmp_path / "escaped.txt"
+    result = simulate_cocotb([DESIGNS / "adder.v"], escaping(tmp_path, f"Path({str(outside)!r}).write_text('x')"),
+                             "adder", run_root=tmp_path / "runs", untrusted_testbench=True)
+    assert result.reason == "blocked" and not outside.exists()
+    assert result.summary() == ("blocked: the testbench tried to write outside its run dir: [Errno 30] Read-only "
+                                f"file system: '{outside}'")
+    assert result.tests_total == 2 and result.failing_tests == ["escape"]  # the other test ran and passed
+    assert (Path(result.run_dir) / "work" / "done.txt").read_text() == "finished"
+    assert result.isolation.startswith("bwrap: no network")
+
+
+@needs_isolation
+def test_testbench_opening_a_socket_is_blocked(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as server:  # a real listener on the host's loopback
+        port = server.getsockname()[1]
+        connect = f"socket.create_connection(('127.0.0.1', {port}), timeout=5)"
+        result = simulate_cocotb([DESIGNS / "adder.v"], escaping(tmp_path, connect), "adder", untrusted_testbench=True)
+        server.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            server.accept()  # nothing got through
+    assert result.reason == "blocked"
+    assert result.summary().startswith("blocked: the testbench tried to use the network: [Errno 111]")
+    assert result.tests_total == 2 and result.failing_tests == ["escape"]
+
+
+def test_without_bwrap_the_weaker_isolation_is_stated(tmp_path, monkeypatch):
+    weaker = sandbox.Isolation(None, "weaker isolation: rlimits and a process group only (test)")
+    monkeypatch.setattr(sandbox, "isolation", lambda: weaker)
+    outside = tmp_path / "escaped.txt"
+    result = simulate_cocotb([DESIGNS / "adder.v"], escaping(tmp_path, f"Path({str(outside)!r}).write_text('x')"),
+                             "adder", untrusted_testbench=True)
+    assert result.passed and outside.read_text() == "x"  # nothing stops it: the result says so
+    assert result.isolation == weaker.description

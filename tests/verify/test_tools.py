@@ -1,8 +1,8 @@
-"""verify.tools: discovery reports what is really installed."""
+"""verify.tools: discovery reports what is really installed; the sandbox it reports on really confines."""
 
 import shutil
 
-from verify import tools
+from verify import sandbox, tools
 
 
 def test_iverilog_found_with_version_when_installed():
@@ -21,3 +21,23 @@ def test_old_verilator_is_lint_only_with_reason():
 def test_every_missing_tool_says_how_to_install():
     for tool in tools.all_tools():
         assert tool.found or tool.install
+
+
+def test_bwrap_reports_the_isolation_simulations_get(tmp_path):
+    tool, confined = tools.bubblewrap(), sandbox.isolation()
+    assert tool.note == confined.description
+    assert tool.found == (confined.bwrap is not None)
+    if tool.found:  # a working bwrap really confines: the filesystem outside the run dir is read-only
+        ran = sandbox.run(["/bin/sh", "-c", f"touch inside && touch {tmp_path.parent}/escape"], tmp_path,
+                          writable=[tmp_path])
+        assert ran.returncode != 0 and "Read-only file system" in ran.stderr
+        assert (tmp_path / "inside").exists() and not (tmp_path.parent / "escape").exists()
+        hidden = sandbox.run(["/bin/sh", "-c", "ls -A /run; ps -e -o comm="], tmp_path, writable=[tmp_path])
+        assert hidden.stdout.split() == ["bwrap", "sh", "ps"]  # no daemon sockets, no other processes
+
+
+def test_secrets_are_not_passed_to_sandboxed_children(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-key")
+    monkeypatch.setenv("HWAGENT_PLAIN", "visible")
+    ran = sandbox.run(["/bin/sh", "-c", "echo ${OPENAI_API_KEY:-unset} $HWAGENT_PLAIN"], tmp_path)
+    assert ran.stdout.split() == ["unset", "visible"]

@@ -20,7 +20,7 @@ from accelerator_baseline.hwmap import buffers
 from accelerator_baseline.ppa import ACTIVITY, CLOCK_MHZ, synthesize_target, targets
 from accelerator_baseline.sim import RTL_FILES, rtl_dir, run_block
 
-SIMULATED = ("tiny", "tiny16", "vit_tiny")
+SIMULATED = ("tiny", "tiny_vl2", "tiny16", "vit_tiny")
 FULL_SIZE = ("vit_b16", "deit_s", "bert_base")
 ASSUMPTIONS = [
     "technology: OSU018 0.18 um standard cells (qflow), Yosys 0.23 + ABC, OpenSTA; compare only relatively",

@@ -29,6 +29,13 @@ class PPATarget:
     macros: tuple[str, ...] = ()
 
 
+def vector_lane_options(cfg: BlockConfig) -> list[int]:
+    """The configuration's vector lanes and half and a quarter of them (those that divide R): the lanes the
+    report prices and times as the vector unit's area / cycles trade-off."""
+    r, vl = cfg.array_rows, cfg.vlanes
+    return list(dict.fromkeys(v for v in (vl, vl // 2, vl // 4) if v >= 1 and r % v == 0))
+
+
 def targets(cfg: BlockConfig) -> list[PPATarget]:
     """Units at the configuration's array size, the vector unit at its lanes and at fewer lanes (the
     area / cycles trade-off), one flip-flop buffer bank for reference, and the whole top (buffers as SRAM)."""
@@ -41,7 +48,7 @@ def targets(cfg: BlockConfig) -> list[PPATarget]:
                   note="multiply, round, shift, residual, saturate"),
         PPATarget(f"igelu_{r}", "igelu", ("igelu.v",), (("LANES", r),), note="streaming i-GELU"),
     ]
-    for lanes in dict.fromkeys(v for v in (vl, vl // 2, vl // 4) if v >= 1 and r % v == 0):
+    for lanes in vector_lane_options(cfg):
         units.append(PPATarget(f"vector_unit_{lanes}", "vector_unit", ("vector_unit.v",), (("LANES", lanes),),
                                note="softmax and LayerNorm lanes (isqrt, divider)"
                                     + ("" if lanes == vl else f"; trade-off: VL={lanes}")))

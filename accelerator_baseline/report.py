@@ -17,7 +17,7 @@ from pathlib import Path
 from accelerator_baseline import golden as G
 from accelerator_baseline.cycle_model import estimate_block, gemm_cycles
 from accelerator_baseline.hwmap import buffers
-from accelerator_baseline.ppa import ACTIVITY, CLOCK_MHZ, synthesize_target, targets
+from accelerator_baseline.ppa import ACTIVITY, CLOCK_MHZ, synthesize_target, targets, vector_lane_options
 from accelerator_baseline.sim import RTL_FILES, rtl_dir, run_block
 
 SIMULATED = ("tiny", "tiny_vl2", "tiny16", "vit_tiny")
@@ -187,7 +187,7 @@ def vector_lanes_tradeoff(cfg: G.BlockConfig) -> list[dict]:
     """Block cycles (model) of this and the full-size blocks with fewer vector lanes (VL): the vector unit's
     area shrinks with VL, its softmax / LayerNorm tasks take R / VL times longer and overlap GEMMs."""
     rows = []
-    for lanes in dict.fromkeys(v for v in (cfg.vlanes, cfg.vlanes // 2, cfg.vlanes // 4) if v >= 1):
+    for lanes in vector_lane_options(cfg):
         row = {"vector_lanes": lanes}
         for name in (cfg.name, *FULL_SIZE):
             shape = dataclasses.replace(G.CONFIGS[name], vector_lanes=lanes)

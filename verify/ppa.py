@@ -369,11 +369,11 @@ def _run_yosys(yosys: tools.Tool, elaborate: list[str], shapes: list[_MacroShape
         lib = json.dumps(liberty.path)
         period_ps = max(1, int(1e6 / clock_mhz))
         buffer = _buffer_cell(liberty.path)
-        abc = f"abc -liberty {lib} -script {_abc_script(period_ps)}"
         if buffer:
             (tmp / "abc.constr").write_text(f"set_driving_cell {buffer}\n")
-            abc = f"abc -constr abc.constr -liberty {lib} -script {_abc_script(period_ps)}"
-        script += [f"dfflibmap -liberty {lib}", abc, "opt_clean -purge",
+        constr = " -constr abc.constr" if buffer else ""
+        script += [f"dfflibmap -liberty {lib}", f"abc{constr} -liberty {lib} -script {_abc_script(period_ps)}",
+                   "opt_clean -purge",
                    f"tee -q -o stat.json stat -json -liberty {lib}", f"tee -q -o stat_area.txt stat -liberty {lib}",
                    "write_verilog -noattr -noexpr -simple-lhs netlist.v"]
     else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from accelerator_baseline.cycle_model import estimate_block, gemm_cycles
 from accelerator_baseline.hwmap import buffers
 from accelerator_baseline.ppa import ACTIVITY, CLOCK_MHZ, synthesize_target, targets, vector_lane_options
 from accelerator_baseline.sim import RTL_FILES, rtl_dir, run_block
+from verify.paths import cache_dir
 
 SIMULATED = ("tiny", "tiny_vl2", "tiny16", "vit_tiny")
 FULL_SIZE = ("vit_b16", "deit_s", "bert_base")
@@ -36,7 +36,7 @@ ASSUMPTIONS = [
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("HWAGENT_CACHE_DIR", Path.home() / ".cache" / "hwagent")) / "baseline"
+    return cache_dir("baseline")
 
 
 def rtl_digest() -> str:

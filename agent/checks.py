@@ -1,53 +1,41 @@
-"""The agent's view of verify/: lint, port check, simulation and PPA of one candidate, as plain dicts
-(they live in the checkpointed graph state) plus the Verilog trace for the feedback."""
+"""The agent's view of verify/: lint, port check, simulation and PPA of one candidate, as plain dicts (the
+summaries of agent.candidate; they live in the checkpointed graph state)."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
+from agent.candidate import LintSummary, PortsSummary, PPASummary, SimSummary
 from agent.problem import Problem
-from spec_templates.spec import MISMATCH_LINE, VECTORS_ENV
+from spec_templates.spec import MISMATCH_LINE
+from verify.jobs import Job
 from verify.lint import lint
+from verify.ports import InterfaceError, read_interface
 from verify.ppa import SynthesisError, synthesize
-from verify.sim import SimResult, simulate_cocotb, simulate_native
+from verify.sim import SimResult
 
 PPA_FIGURES = (("max_area_um2", "area_um2", "area", "um^2"), ("max_cells", "cells", "cells", ""),
                ("max_power_mw", "power_mw", "power", "mW"))
 
 
-def run_lint(design: Path, top: str) -> dict:
+def run_lint(design: Path, top: str, max_chars: int = 3000) -> LintSummary:
     report = lint([design], top)
     return {"passed": report.passed, "errors": len(report.errors), "warnings": len(report.warnings),
-            "feedback": report.feedback(max_chars=3000), "tools": report.tools_run,
+            "feedback": report.feedback(max_chars=max_chars), "tools": report.tools_run,
             "diagnostics": [d.model_dump() for d in report.diagnostics[:40]]}
 
 
-def design_ports(design: Path, top: str) -> dict[str, tuple[str, int]] | None:
-    """{port: (direction, width)} of module `top` as elaborated by pyslang, or None if it is absent."""
-    from pyslang import Bag, ast, syntax
-
-    options = ast.CompilationOptions()
-    options.topModules = {top}
-    compilation = ast.Compilation(Bag([options]))
-    compilation.addSyntaxTree(syntax.SyntaxTree.fromText(design.read_text(errors="replace"), str(design)))
-    directions = {"In": "input", "Out": "output", "InOut": "inout"}
-    for instance in compilation.getRoot().topInstances:
-        if instance.name == top:
-            return {p.name: (directions.get(str(p.direction).rsplit(".", 1)[-1], "inout"), int(p.type.bitWidth))
-                    for p in instance.body.portList}
-    return None
-
-
-def check_ports(design: Path, problem: Problem) -> dict:
-    """Compare the design's interface with the spec's: missing, extra, wrong direction or width."""
+def check_ports(design: Path, problem: Problem) -> PortsSummary:
+    """Compare the design's interface, elaborated with the spec's parameter values, with the spec's."""
     want = problem.spec.port_widths()
-    have = design_ports(design, problem.top)
-    if have is None:
-        return {"ok": False, "problems": [f"module `{problem.top}` is not defined"]}
+    try:
+        have = read_interface(design.read_text(errors="replace"), problem.top,
+                              _known_parameters(design, problem), file=str(design)).widths()
+    except InterfaceError as exc:
+        return {"ok": False, "problems": [str(exc)]}
     problems = [f"missing port `{name}` ({d}, {w} bit{'s' * (w > 1)})" for name, (d, w) in want.items()
                 if name not in have]
     problems += [f"unexpected port `{name}` (not in the spec)" for name in have if name not in want]
@@ -59,27 +47,23 @@ def check_ports(design: Path, problem: Problem) -> dict:
     return {"ok": not problems, "problems": problems}
 
 
-def simulate(design: Path, problem: Problem, work: Path, *, waves: bool,
-             tb_source: str | None = None) -> tuple[dict, SimResult]:
-    """Run the problem's testbench (or `tb_source`, a self-written cocotb test, run isolated) against `design`."""
+def _known_parameters(design: Path, problem: Problem) -> dict[str, int]:
+    """The spec's parameter values that the design declares (others would be an elaboration error)."""
+    values = problem.spec.parameter_values()
+    if not values:
+        return {}
+    try:
+        declared = read_interface(design.read_text(errors="replace"), problem.top, file=str(design)).parameters
+    except InterfaceError:
+        return {}
+    return {name: value for name, value in values.items() if name in declared}
+
+
+def simulate(job: Job, work: Path, *, waves: bool, timeout_s: float | None = None) -> tuple[SimSummary, SimResult]:
+    """Run `job` (the problem's recipe for one candidate, or a self-test) in `work`; a failing run's dir is kept."""
     work = work.resolve()  # the simulator runs in its own directory: every path handed to it is absolute
     work.mkdir(parents=True, exist_ok=True)
-    cocotb_source = tb_source if tb_source is not None else problem.cocotb_source
-    if problem.native is not None and tb_source is None:
-        bench = problem.native
-        result = simulate_native([design], bench.testbench, bench.top, trusted=bench.trusted,
-                                 data_files=bench.data_files, iverilog_flags=bench.iverilog_flags,
-                                 pass_pattern=bench.pass_pattern, fail_pattern=bench.fail_pattern, timeout_s=60,
-                                 waves=waves, run_root=work, keep="failed")
-    else:
-        module = work / f"tb_{problem.top}.py"
-        module.write_text(cocotb_source)
-        vectors = work / "vectors.json"
-        vectors.write_text(json.dumps(problem.vectors))
-        result = simulate_cocotb([design], module, problem.top, timeout_s=240,
-                                 parameters=problem.spec.parameter_values() or None,
-                                 waves=waves, run_root=work, keep="failed",
-                                 extra_env={VECTORS_ENV: str(vectors)}, untrusted_testbench=tb_source is not None)
+    result = job.run(waves=waves, run_root=work, keep="failed", timeout_s=timeout_s).sim
     return sim_summary(result), result
 
 
@@ -128,7 +112,7 @@ def full_log(result: SimResult) -> str:
     return result.log_excerpt
 
 
-def sim_summary(result: SimResult) -> dict:
+def sim_summary(result: SimResult) -> SimSummary:
     errors = [f"{d.position()}: {d.message}" for d in result.diagnostics if d.is_error][:10]
     summary = result.summary()
     if not result.blocked and (result.failing_tests or result.mismatches is None) and result.assertion_messages:
@@ -141,17 +125,11 @@ def sim_summary(result: SimResult) -> dict:
     return {"passed": result.passed, "reason": result.reason, "mismatches": result.mismatches,
             "samples": result.samples, "summary": summary, "rows": rows[:20], "mismatch_counts": counts,
             "assertions": result.assertion_messages[:5], "errors": errors, "log_excerpt": excerpt,
-            "log_excerpt_from": origin, "waveform": result.waveform, "wall_s": round(result.wall_s, 2)}
+            "log_excerpt_from": origin, "waveform": result.waveform, "official": result.official,
+            "wall_s": round(result.wall_s, 2)}
 
 
-def mismatch_count(sim: dict) -> int:
-    if sim.get("mismatches") is not None:
-        return sim["mismatches"]
-    count = re.search(r"(\d+)\s*(?:/\s*\d+\s*)?(?:mismatches|failures|errors)", " ".join(sim.get("assertions", [])))
-    return int(count.group(1)) if count else max(1, len(sim.get("rows", [])))
-
-
-def run_ppa(design: Path, problem: Problem) -> dict:
+def run_ppa(design: Path, problem: Problem) -> PPASummary:
     """Synthesize and compare against the spec's budget: which figure, by how much."""
     budget = problem.spec.ppa
     clock_mhz = budget.clock_mhz if budget and budget.clock_mhz else 100.0

@@ -2,52 +2,40 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from importlib import resources
 
-import jinja2
+from agent.candidate import Candidate, mismatch_count, stage
+from prompts import render
 
-from agent.checks import mismatch_count
-
-
-@functools.cache
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FunctionLoader(
-        lambda name: resources.files("prompts").joinpath(name).read_text()),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        autoescape=False)
+__all__ = ["candidate_feedback", "history_summary", "mark_drivers", "render", "table_rows"]
 
 
-def render(template: str, **values) -> str:
-    return _env().get_template(template).render(**values).strip() + "\n"
-
-
-def candidate_feedback(candidate: dict, top: str, library: str = "osu018", trace: dict | None = None,
+def candidate_feedback(candidate: Candidate, top: str, library: str = "osu018", trace: dict | None = None,
                        self_test: bool = False) -> str:
-    """What is wrong with one candidate, from the first failing stage: extraction, ports/lint, sim, PPA."""
-    if candidate.get("code") is None:
+    """What is wrong with one candidate, from the stage it did not get past: extraction, ports/lint, sim, PPA."""
+    where = stage(candidate)
+    if where == "no_code":
         return render("no_code.j2", problem=candidate.get("extract_problem") or "no Verilog found", top=top)
-    lint, ports = candidate.get("lint") or {}, candidate.get("ports") or {}
-    if not ports.get("ok", True) or not lint.get("passed", True):
+    if where in ("ports", "lint"):
+        lint, ports = candidate.get("lint") or {}, candidate.get("ports") or {}
         return render("lint_feedback.j2", ports=ports.get("problems", []),
                       lint=lint.get("feedback") if not lint.get("passed", True) else "",
                       tools=lint.get("tools", []))
     sim = candidate.get("sim")
-    if sim is not None and not sim["passed"]:
+    if where in ("mismatch", "sim_error") and sim is not None:
         rows = table_rows(sim.get("rows", []))
         counts = sim.get("mismatch_counts") or {}
         ns = all(row["time_ps"] % 1000 == 0 for row in rows if row.get("time_ps") is not None)
         unit, scale = ("ns", 1000) if ns else ("ps", 1)
         rows = [row | {"time": row["time_ps"] // scale if row.get("time_ps") is not None else None} for row in rows]
-        sim = {"log_excerpt": "", "log_excerpt_from": ""} | sim  # checkpoints of older runs lack these
+        sim = {"log_excerpt": "", "log_excerpt_from": "", "official": None} | sim  # older checkpoints lack these
         return render("sim_feedback.j2", sim=sim, rows=rows, total=mismatch_count(sim), counts=counts, unit=unit,
                       trace=trace, self_test=self_test)
-    ppa = candidate.get("ppa")
-    if ppa is not None and ppa.get("violations"):
+    ppa = candidate.get("ppa") or {}
+    if where == "ppa" and ppa.get("violations"):
         return render("ppa_feedback.j2", violations=ppa["violations"], figures=ppa["figures"],
                       cells_by_type=ppa.get("cells_by_type", {}), library=library)
-    if ppa is not None and ppa.get("error"):
+    if where == "ppa":
         return f"Synthesis failed: {ppa['error']}\n"
     return ""
 
@@ -91,25 +79,3 @@ def history_summary(history: list[str], max_lines: int = 6, max_chars: int = 400
         lines.insert(0, line)
         used += len(line)
     return lines
-
-
-def verdict(candidate: dict) -> str:
-    """One line: how far the candidate got."""
-    if candidate.get("code") is None:
-        return "no code"
-    ports, lint = candidate.get("ports") or {}, candidate.get("lint") or {}
-    if not ports.get("ok", True):
-        return f"wrong interface ({len(ports.get('problems', []))} port problems)"
-    if not lint.get("passed", True):
-        return f"lint: {lint['errors']} error(s)"
-    sim = candidate.get("sim")
-    if sim is None:
-        return "not simulated"
-    if not sim["passed"]:
-        signals = sorted({row["signal"] for row in sim.get("rows", [])})
-        return sim["summary"] + (f" on {', '.join(signals[:4])}" if signals else "")
-    ppa = candidate.get("ppa")
-    if ppa and ppa.get("violations"):
-        worst = max(ppa["violations"], key=lambda v: v["over_pct"])
-        return f"passes, {worst['figure']} {worst['over_pct']}% over budget"
-    return "passes" + (" within the PPA budget" if ppa and ppa.get("ok") else "")

@@ -1,38 +1,33 @@
 """What the agent is asked to build: a spec file, or a benchmark problem mapped onto the spec format.
 
-Benchmark problems (`verilog-eval-v2:spec-to-rtl/Prob050_kmap1`, `rtllm-v2/adder_8bit`) are looked up by the
-caller (the CLI asks evals.suites; agent/ does not import evals) and handed over as plain texts through
-`benchmark_problem`. Their interface comes from the problem's module header, parsed with pyslang, so the port
-check works for them too.
+A problem carries its run recipe: `job(design_text)` builds the verify.jobs object that simulates one candidate
+against the problem's testbench and judges it. For spec files that is the spec's own testbench with hwagent's
+generic rule; for benchmark problems (`verilog-eval-v2:spec-to-rtl/Prob050_kmap1`, `rtllm-v2/adder_8bit`,
+`mfm-accel/requant_1lane`) evals.problems hands over the suite's own recipe, so the verdict the agent acts on
+is the official one. A problem without a testbench (`job` None) gets one written by the agent (self-test).
 """
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
+import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from spec_templates.spec import Spec, SpecError, load_spec, parse_spec, render_markdown
+from spec_templates.spec import VECTORS_ENV, Spec, SpecError, load_spec, parse_spec, render_markdown
+from verify.jobs import CocotbJob, IcarusJob, Job, cocotb_rule, native_rule
+from verify.ports import InterfaceError, read_interface
+from verify.sim import Source
+
+NATIVE_TIMEOUT_S = 60.0  # spec files' own testbenches (benchmarks keep their official limits)
+COCOTB_TIMEOUT_S = 240.0
+Recipe = Callable[[str], Job]  # design text -> the job that simulates and judges it
 
 
 class ProblemError(ValueError):
     """The input is neither a readable spec file nor a known benchmark problem; the message says why."""
-
-
-@dataclass
-class NativeBench:
-    """A self-checking Verilog testbench (trusted) plus trusted helper sources such as a reference model."""
-
-    testbench: list[Path]
-    top: str
-    trusted: list[Path] = field(default_factory=list)
-    data_files: list[Path] = field(default_factory=list)
-    iverilog_flags: list[str] = field(default_factory=lambda: ["-g2012"])
-    pass_pattern: str | None = None
-    fail_pattern: str | None = None
 
 
 @dataclass
@@ -41,8 +36,10 @@ class Problem:
     spec: Spec
     prompt: str  # the Markdown the LLM reads
     prompt_without_header: str | None = None  # the same without the module header (None: no such section)
-    native: NativeBench | None = None
-    cocotb_source: str | None = None  # test module text (from the spec)
+    job: Recipe | None = None  # None: no testbench, the agent writes its own
+    testbench_kind: Literal["native", "cocotb", "self"] = "self"
+    checked_against: str = "a testbench written by the agent from the spec (self-test only; no trusted testbench)"
+    official: bool = False  # `job` is a benchmark's own recipe: its verdict is the benchmark's verdict
     vectors: list[dict] = field(default_factory=list)
 
     @property
@@ -55,7 +52,15 @@ class Problem:
 
     @property
     def has_testbench(self) -> bool:
-        return self.native is not None or self.cocotb_source is not None
+        return self.job is not None
+
+    def self_test_job(self, design_text: str, testbench: str) -> CocotbJob:
+        """A cocotb test module the agent wrote, run isolated against one candidate."""
+        return CocotbJob(f"{self.id} (self-test)", (("design.v", design_text),), testbench, self.top, cocotb_rule,
+                         parameters=tuple(self.spec.parameter_values().items()),
+                         files=(("vectors.json", json.dumps(self.vectors)),),
+                         env_files=((VECTORS_ENV, "vectors.json"),), timeout_s=COCOTB_TIMEOUT_S,
+                         untrusted_testbench=True)
 
 
 Resolver = Callable[[str], "Problem | None"]  # benchmark id -> Problem (None: not a benchmark id)
@@ -85,55 +90,42 @@ def problem_from_spec(spec: Spec, problem_id: str) -> Problem:
     try:
         source = spec.testbench_source()
         problem.vectors = spec.golden_vectors()
-        data_files = spec.data_file_paths()
+        data_files = tuple(spec.data_file_paths())
     except SpecError as exc:
         raise ProblemError(str(exc)) from None
+    problem.checked_against = "the spec's testbench"
     if tb.kind == "cocotb":
-        problem.cocotb_source = source
+        problem.testbench_kind = "cocotb"
+        problem.job = functools.partial(_spec_cocotb_job, problem_id, spec, source, json.dumps(problem.vectors))
     else:
-        path = (spec.base_dir / tb.path) if tb.path else None
-        if path is None:
+        if not tb.path:
             raise ProblemError("native testbenches need `testbench.path` (a file the simulator can compile)")
-        problem.native = NativeBench([path], tb.top, data_files=data_files)
+        problem.testbench_kind = "native"
+        problem.job = functools.partial(_spec_native_job, problem_id, str(spec.base_dir / tb.path), source, tb.top,
+                                        data_files)
     return problem
 
 
-def benchmark_problem(problem_id: str, prompt: str, interface: str, top: str, testbench: str, testbench_top: str,
-                      trusted: list[tuple[str, str]] = (), data_files: list[Path] = (),
-                      pass_pattern: str | None = None, fail_pattern: str | None = None,
-                      iverilog_flags: list[str] = ("-g2012",)) -> Problem:
-    """A benchmark task as a Problem: its testbench and trusted sources are written to a private folder."""
-    folder = Path(tempfile.mkdtemp(prefix="hwagent-bench-"))
-    atexit.register(shutil.rmtree, folder, True)
-    tb_path = folder / f"{testbench_top}_tb.sv"
-    tb_path.write_text(testbench)
-    trusted_paths = []
-    for name, text in trusted:
-        (folder / name).write_text(text)
-        trusted_paths.append(folder / name)
-    spec = _interface_spec(top, interface, prompt, problem_id)
-    native = NativeBench([tb_path], testbench_top, trusted=trusted_paths, data_files=list(data_files),
-                         iverilog_flags=list(iverilog_flags), pass_pattern=pass_pattern,
-                         fail_pattern=fail_pattern)
-    text = prompt.strip() + f"\n\nAnswer with the complete `{top}` module in one ```verilog code block.\n"
-    return Problem(problem_id, spec, text, native=native)
+def _spec_native_job(task_id: str, tb_name: str, tb_text: str, top: str, data_files: tuple[Path, ...],
+                     design: str) -> IcarusJob:
+    sources = (Source(tb_name, tb_text, "testbench"), Source("design.v", design, "design"))
+    return IcarusJob(task_id, sources, top, native_rule(), timeout_s=NATIVE_TIMEOUT_S, data_files=data_files)
 
 
-def _interface_spec(top: str, header: str, description: str, source: str) -> Spec:
+def _spec_cocotb_job(task_id: str, spec: Spec, test_module: str, vectors: str, design: str) -> CocotbJob:
+    return CocotbJob(task_id, (("design.v", design),), test_module, spec.name, cocotb_rule,
+                     parameters=tuple(spec.parameter_values().items()), files=(("vectors.json", vectors),),
+                     env_files=((VECTORS_ENV, "vectors.json"),), timeout_s=COCOTB_TIMEOUT_S)
+
+
+def interface_spec(top: str, header: str, description: str, source: str) -> Spec:
     """A spec whose ports are those of the module header `header` (`module top (...);`)."""
-    from pyslang import Bag, ast, syntax
-
-    options = ast.CompilationOptions()
-    options.topModules = {top}
-    compilation = ast.Compilation(Bag([options]))
-    compilation.addSyntaxTree(syntax.SyntaxTree.fromText(header.strip() + "\nendmodule\n", "interface.v"))
-    instances = [i for i in compilation.getRoot().topInstances if i.name == top]
-    if not instances:
-        raise ProblemError(f"{source}: cannot parse the interface of {top}")
-    directions = {"In": "input", "Out": "output", "InOut": "inout"}
-    ports = [{"name": p.name, "direction": directions.get(str(p.direction).rsplit(".", 1)[-1], "inout"),
-              "width": max(1, int(p.type.bitWidth)), "signed": bool(p.type.isSigned)}
-             for p in instances[0].body.portList]
+    try:
+        interface = read_interface(header.strip() + "\nendmodule\n", top, file="interface.v")
+    except InterfaceError:
+        raise ProblemError(f"{source}: cannot parse the interface of {top}") from None
+    ports = [{"name": p.name, "direction": p.direction, "width": p.width, "signed": p.signed}
+             for p in interface.ports]
     clock = next((p["name"] for p in ports if p["name"] in ("clk", "clock") and p["direction"] == "input"), None)
     data = {"name": top, "description": description, "ports": ports, "source": source}
     if clock:

@@ -25,7 +25,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from agent.graph import RunContext, RunOptions, build_graph, initial_state, recursion_limit
+from agent.options import build_options
 from agent.problem import Problem, Resolver, load_problem
+from agent.rundir import read_summary, write_summary
 from spec_templates.spec import dump_spec
 
 Reviewer = Callable[[dict], dict]  # interrupt payload -> {"action": accept|edit|stop, "feedback": ...}
@@ -84,8 +86,7 @@ class Session:
         return Command(resume=reviewer(pending[0].value))
 
     def summary(self) -> dict:
-        path = self.run_dir / "summary.json"
-        return json.loads(path.read_text()) if path.is_file() else {}
+        return read_summary(self.run_dir)
 
     def write_interrupted(self, error: str) -> dict:
         """After an exception (e.g. the provider stayed down): summary of what exists, how to continue."""
@@ -95,9 +96,9 @@ class Session:
             (self.run_dir / "design.v").write_text(best["code"])
         summary = {"problem": self.problem.id, "top": self.problem.top, "status": f"interrupted: {error}",
                    "passed": False, "iterations": state.get("iteration", 0), "usage": state.get("usage"),
-                   "history": state.get("history"), "resume": f"hwagent resume {self.run_id}"}
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
-        return summary
+                   "history": state.get("history"), "checked_against": self.problem.checked_against,
+                   "benchmark_testbench_in_loop": self.problem.official, "resume": f"hwagent resume {self.run_id}"}
+        return write_summary(self.run_dir, summary)
 
 
 def new_run(input_text: str, options: RunOptions, out_dir: Path, *, resolver: Resolver | None = None,
@@ -134,12 +135,12 @@ def open_run(run_dir: Path, *, models: list[str] | None = None, resolver: Resolv
              review: bool | None = None) -> Session:
     """Reopen a run for `resume`; `models` may replace the recorded ones (same number of tiers)."""
     meta = run_meta(run_dir)
-    options = RunOptions(**meta["options"])
+    options = build_options(meta["options"], f"{run_dir}/run.json")
     if models:
         if len(models) != len(options.models):
             raise ValueError(f"the run has {len(options.models)} model tier(s); --llm/--cascade gave {len(models)}")
-        options.models = models
+        options = options.model_copy(update={"models": models})
     if review is not None:
-        options.review = review
+        options = options.model_copy(update={"review": review})
     problem = load_problem(meta["input"], resolver)
     return Session(meta["run_id"], run_dir, problem, options, emit=emit, cache_dir=cache_dir)

@@ -23,9 +23,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agent import checks
-from agent.graph import RunOptions
+from agent.options import RunOptions
 from agent.problem import load_problem
 from agent.session import new_run
+from prompts import render
 from spec_templates.examples import golden
 
 TARGET_RATIO = 1.5
@@ -80,7 +81,7 @@ def run(iterations: int = 10, trace: bool = True, progress=lambda done, total: N
         wall = time.monotonic() - start
         session.close()
         prompts = [(session.run_dir / f"iter_{i:02d}" / "prompt.md").read_text() for i in range(1, iterations + 1)]
-        system_chars = len((Path(__file__).parents[1] / "prompts" / "system.j2").read_text())
+        system_chars = len(render("system.j2"))
         carried, full = system_chars, []
         for prompt in prompts:
             carried += len(prompt)
@@ -91,7 +92,7 @@ def run(iterations: int = 10, trace: bool = True, progress=lambda done, total: N
         problem = load_problem(str(SPEC))
         bare_start = time.monotonic()
         checks.run_lint(design, problem.top)
-        checks.simulate(design, problem, tmp / "bare", waves=False)
+        checks.simulate(problem.job(design.read_text()), tmp / "bare", waves=False)
         bare = time.monotonic() - bare_start
     timings = session.context.timings
     done = summary["iterations"]

@@ -6,27 +6,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from evals.data import CACHE_DIR
-
-
-@dataclass(frozen=True)
-class Upstream:
-    folder: str
-    url: str
-    commit: str
-
-
-UPSTREAMS = {
-    "verilog-eval-v2": Upstream("verilog-eval-v2", "https://github.com/NVlabs/verilog-eval.git",
-                                "c498220d0a52248f8e3fdffe279075215bde2da6"),
-    "verilog-eval-v1": Upstream("verilog-eval-v1", "https://github.com/NVlabs/verilog-eval.git",
-                                "4fa0ac4ed70ff1685114c25cd2e4c17cbba6a0c4"),  # branch release/1.0.0
-    "rtllm-v2": Upstream("rtllm-v2", "https://github.com/hkust-zhiyao/RTLLM.git",
-                         "41b26896e33b536940116a975626455eed3de65e"),
-}
+from evals.suites import SUITES, Upstream
+from verify.paths import fetched_data_dir
 
 
 class FetchError(RuntimeError):
@@ -34,10 +17,15 @@ class FetchError(RuntimeError):
 
 
 def upstream_for(suite_id: str) -> Upstream:
-    family = suite_id.split(":")[0]
-    if family not in UPSTREAMS:
-        raise KeyError(f"unknown suite {suite_id!r}: choose one of {', '.join(UPSTREAMS)}")
-    return UPSTREAMS[family]
+    """The upstream of a suite id or of its data folder name (verilog-eval-v2, verilog-eval-v1, rtllm-v2)."""
+    upstreams = {e.upstream.folder: e.upstream for e in SUITES.values() if e.upstream is not None}
+    entry = SUITES.get(suite_id)
+    if entry is not None and entry.upstream is None:
+        raise KeyError(f"{suite_id} is built into hwagent: there is nothing to fetch")
+    upstream = entry.upstream if entry is not None else upstreams.get(suite_id)
+    if upstream is None:
+        raise KeyError(f"unknown suite {suite_id!r}: choose one of {', '.join([*upstreams, *SUITES])}")
+    return upstream
 
 
 def _git(args: list[str], cwd: Path | None = None, timeout: float = 600) -> None:
@@ -53,15 +41,15 @@ def _git(args: list[str], cwd: Path | None = None, timeout: float = 600) -> None
         raise FetchError(f"git {args[0]} failed: {last}")
 
 
-def fetch(suite_id: str, root: Path = CACHE_DIR, url: str | None = None, commit: str | None = None,
+def fetch(suite_id: str, root: Path | None = None, url: str | None = None, commit: str | None = None,
           force: bool = False) -> Path:
     """Clone the suite's upstream at its pinned commit into root/<folder>; returns that folder."""
     upstream = upstream_for(suite_id)
-    url, commit = url or upstream.url, commit or upstream.commit
-    target = Path(root) / upstream.folder
+    url, commit, root = url or upstream.url, commit or upstream.commit, Path(root or fetched_data_dir())
+    target = root / upstream.folder
     if target.exists() and not force:
         return target
-    Path(root).mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{upstream.folder}-", dir=root))
     try:
         try:

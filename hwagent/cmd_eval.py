@@ -12,14 +12,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evals.suites import SUITES, suite_help
 from hwagent.console import EXIT_DESIGN_FAILED, EXIT_OK, console, emit_json, err_console, fail
 from verify.tools import ToolMissing
 
 eval_app = typer.Typer(help="Benchmark suites (VerilogEval v1/v2, RTLLM v2, mfm-accel): references, pass@k, reports.",
                        no_args_is_help=True)
 
-SuiteOpt = Annotated[str, typer.Option("--suite", help="verilog-eval-v2:spec-to-rtl, verilog-eval-v2:code-complete, "
-                                                       "verilog-eval-v1:human, verilog-eval-v1:machine, rtllm-v2 or mfm-accel.")]
+SuiteOpt = Annotated[str, typer.Option("--suite", help=f"Suite: {suite_help()}.")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding verilog-eval-v2/, verilog-eval-v1/, "
                                                                "rtllm-v2/ (default: HWAGENT_DATA_DIR, then the cache).")]
 JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel simulations (default: cores).")]
@@ -193,15 +193,15 @@ def report(out: Annotated[Path, typer.Argument(help="Folder written by `hwagent 
 
 
 @eval_app.command("fetch")
-def fetch(suite_id: Annotated[str, typer.Argument(help="Suite id (or family: verilog-eval-v2, verilog-eval-v1, "
-                                                       "rtllm-v2).")],
-          dest: Annotated[Path | None, typer.Option(help="Data root (default ~/.cache/hwagent/benchmarks).")] = None,
+def fetch(suite_id: Annotated[str, typer.Argument(help="Suite id, or a data folder: " + ", ".join(
+              sorted({e.upstream.folder for e in SUITES.values() if e.upstream})) + ".")],
+          dest: Annotated[Path | None, typer.Option(help="Data root (default: the cache, ~/.cache/hwagent/"
+                                                         "benchmarks or $HWAGENT_CACHE_DIR/benchmarks).")] = None,
           url: Annotated[str | None, typer.Option(help="Clone from here instead of upstream (e.g. a mirror).")] = None,
           commit: Annotated[str | None, typer.Option(help="Check out this commit instead of the pinned one.")] = None,
           force: Annotated[bool, typer.Option(help="Replace an existing copy.")] = False,
           json_out: JsonOpt = False) -> None:
     """Clone the suite's upstream repository at its pinned commit into the benchmark cache."""
-    from evals.data import CACHE_DIR
     from evals.fetch import FetchError, upstream_for
     from evals.fetch import fetch as do_fetch
 
@@ -209,7 +209,7 @@ def fetch(suite_id: Annotated[str, typer.Argument(help="Suite id (or family: ver
         upstream = upstream_for(suite_id)
         with console.status(f"cloning {url or upstream.url} @ {(commit or upstream.commit)[:12]}",
                             spinner="dots") if not json_out else nullcontext():
-            path = do_fetch(suite_id, dest or CACHE_DIR, url=url, commit=commit, force=force)
+            path = do_fetch(suite_id, dest, url=url, commit=commit, force=force)
     except (KeyError, FetchError) as exc:
         fail(str(exc).strip('"'))
     if json_out:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.panel import Panel
@@ -35,60 +35,6 @@ def _check_models(models: list[str]) -> None:
             require_credentials(model)
         except LLMError as exc:
             fail(exc.message)
-
-
-def _resolver(data: str | None):
-    """Benchmark ids -> agent Problems through the benchmark harness's suite modules."""
-    def resolve(text: str):
-        from agent.problem import ProblemError, benchmark_problem
-        from evals.data import DataMissing
-        from evals.suites import resolve as resolve_suite
-
-        if "/" not in text or not text.split("/")[0].replace(":", "").replace("-", "").isalnum():
-            return None
-        if text.startswith("mfm-accel/"):
-            return _mfm_problem(text)
-        try:
-            suite, task = resolve_suite(text, data)
-        except DataMissing as exc:
-            raise ProblemError(str(exc)) from None
-        except KeyError as exc:
-            raise ProblemError(str(exc.args[0])) from None
-        sample_tb = {"testbench": task.testbench, "testbench_top": task.testbench_top,
-                     "trusted": list(task.trusted), "data_files": list(task.data_files)}
-        if suite.id.startswith("verilog-eval"):
-            sample_tb |= {"iverilog_flags": ["-Wall", "-Winfloop", "-Wno-timescale", "-g2012"]}
-        else:
-            sample_tb |= {"pass_pattern": r"Your Design Passed", "fail_pattern": r"[Ff]ail|[Ee]rror"}
-        return benchmark_problem(f"{suite.id}/{task.id}", task.prompt, task.interface, task.top_module, **sample_tb)
-    return resolve
-
-
-def _mfm_problem(text: str):
-    """An mfm-accel task: its spec, cocotb testbench and golden vectors, as built by spec_templates."""
-    from agent.problem import Problem, ProblemError
-    from evals.suites.mfm_accel import TASKS, build_task
-    from spec_templates.spec import render_markdown
-
-    task_id = text.removeprefix("mfm-accel/")
-    if task_id not in {task.id for task in TASKS}:
-        raise ProblemError(f"mfm-accel has no task {task_id!r} (tasks: {', '.join(t.id for t in TASKS)})")
-    built = build_task(task_id)
-    return Problem(text, built.spec, render_markdown(built.spec), render_markdown(built.spec, module_header=False),
-                   cocotb_source=built.testbench, vectors=built.vectors)
-
-
-def _official_verdict(problem_id: str, data: str | None, design: Path) -> dict | None:
-    """The benchmark's own judge on the final design (what pass@k would count)."""
-    if not design.is_file() or "/" not in problem_id:
-        return None
-    from evals.suites import resolve as resolve_suite
-
-    try:
-        suite, task = resolve_suite(problem_id, data)
-    except (KeyError, RuntimeError):
-        return None
-    return suite.judge(task, suite.as_sample(task, design.read_text())).to_dict()
 
 
 def _progress(out, status):
@@ -132,7 +78,7 @@ def _edit(text: str) -> str:
         os.unlink(handle.name)
 
 
-def _drive(session, json_out: bool, review: bool, data: str | None = None) -> None:
+def _drive(session, json_out: bool, review: bool) -> None:
     from langgraph.errors import GraphRecursionError
 
     from agent.llm import LLMError
@@ -156,11 +102,6 @@ def _drive(session, json_out: bool, review: bool, data: str | None = None) -> No
             fail(f"stopped; continue with: hwagent resume {session.run_id} --out {session.run_dir.parent}")
         finally:
             session.close()
-    if "/" in session.problem.id and not Path(session.problem.id).exists():
-        official = _official_verdict(session.problem.id, data, session.run_dir / "design.v")
-        if official is not None:
-            summary["official_verdict"] = official
-            (session.run_dir / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     if json_out:
         emit_json(summary | {"run_dir": str(session.run_dir)})
     else:
@@ -168,83 +109,130 @@ def _drive(session, json_out: bool, review: bool, data: str | None = None) -> No
         colour = "green" if summary.get("passed") else "red"
         out.print(f"[{colour}]{summary.get('status')}[/] after {summary.get('iterations')} iteration(s); best: "
                   f"{best.get('verdict', 'no design')}; run dir {session.run_dir}", highlight=False)
-        if "official_verdict" in summary:
-            verdict = summary["official_verdict"]
-            out.print(f"official judge: {'passed' if verdict['passed'] else 'failed'} ({verdict['result']})",
-                      highlight=False)
+        if summary.get("benchmark_testbench_in_loop"):
+            verdict = summary.get("official_verdict")
+            text = (f"{'passed' if verdict['passed'] else 'failed'}: {verdict['result']} ({verdict['reason']})"
+                    if verdict else "no design reached the judge")
+            out.print(f"official verdict ({summary['checked_against']}): {text}", highlight=False)
         if "self-test" in summary.get("checked_against", ""):
             out.print("[yellow]note:[/] checked only against a testbench the agent wrote itself")
     raise typer.Exit(EXIT_OK if summary.get("passed") else EXIT_DESIGN_FAILED)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def run(
-        target: str = typer.Argument(..., help="Spec file (.yaml) or benchmark problem id, e.g. "
-                                               "verilog-eval-v2:spec-to-rtl/Prob050_kmap1 or rtllm-v2/adder_8bit"),
-        llm: str = typer.Option(None, "--llm", help="Model: openai/gpt-4o-mini, anthropic/claude-sonnet-4-6, "
-                                                   "ollama/qwen2.5-coder:7b, openai-api/<name>/<model>, "
-                                                   "replay/PATH"),
-        cascade: str = typer.Option(None, help="Comma-separated models, cheapest first; escalates when one "
-                                               "keeps failing"),
-        candidates: int = typer.Option(1, "--candidates", "-k", min=1, max=16, help="Candidates per iteration"),
-        max_iters: int = typer.Option(8, min=1, help="Iteration budget"),
-        budget_usd: float = typer.Option(None, help="Stop when this much money is spent"),
-        max_tokens: int = typer.Option(None, help="Stop after this many tokens (prompt + completion)"),
-        max_wall: float = typer.Option(None, help="Stop after this many seconds"),
-        escalate_after: int = typer.Option(2, min=1, help="Cascade: iterations per tier before escalating"),
-        plan: bool = typer.Option(False, help="Ask for a design plan before the first design"),
-        review: bool = typer.Option(False, help="Pause before each repair: accept, edit or stop"),
-        trace: bool = typer.Option(True, help="Waveform tracing of the first mismatch"),
-        cache: bool = typer.Option(True, help="On-disk LLM response cache (.hwagent-cache/llm)"),
-        out: Path = typer.Option("runs", help="Directory for run directories"),  # noqa: B008
-        data: str = typer.Option(None, help="Benchmark data folder (default HWAGENT_DATA_DIR)"),
-        json_out: bool = typer.Option(False, "--json", help="Print summary.json on stdout"),
-    ) -> None:
-        """Design a module with the LLM agent: generate, lint, simulate, PPA, repair until it passes."""
-        from agent.graph import RunOptions
-        from agent.problem import ProblemError
-        from agent.session import new_run
+ModelOpt = Annotated[str | None, typer.Option("--llm", help=(
+    "Model: openai/gpt-4o-mini, anthropic/claude-sonnet-4-6, ollama/qwen2.5-coder:7b, llamacpp/NAME, "
+    "openai-api/<name>/<model>, replay/PATH"))]
+CascadeOpt = Annotated[str | None, typer.Option(help="Comma-separated models, cheapest first; escalates when one "
+                                                     "keeps failing")]
+OutOpt = Annotated[Path, typer.Option(help="Directory holding the run directories")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print summary.json on stdout")]
 
+
+def _flag(field: str, *names: str, **kw):
+    """A `hwagent run` option for one RunOptions field, with the field's description as help."""
+    from agent.options import describe
+
+    return typer.Option(*names, help=describe(field), show_default=False, **kw)
+
+
+def _options(config: Path | None, models: list[str] | None, flags: dict):
+    """RunOptions from --config, then the flags given on the command line (None: not given)."""
+    from agent.options import OptionsError, build_options, load_config
+
+    try:
+        values = load_config(config) if config else {}
+        values |= {key: value for key, value in flags.items() if value is not None}
+        if models:
+            values["models"] = models
+        elif "models" not in values:
+            values["models"] = _models(None, None)
+        return build_options(values, str(config) if config else "options")
+    except OptionsError as exc:
+        fail(str(exc))
+
+
+def run(
+    target: Annotated[str, typer.Argument(help="Spec file (.yaml) or benchmark problem id, e.g. "
+                                               "verilog-eval-v2:spec-to-rtl/Prob050_kmap1 or rtllm-v2/adder_8bit")],
+    llm: ModelOpt = None,
+    cascade: CascadeOpt = None,
+    config: Annotated[Path | None, typer.Option(help="run.yaml: RunOptions fields (flags given here win)")] = None,
+    candidates: Annotated[int | None, _flag("candidates", "--candidates", "-k", min=1, max=16)] = None,
+    max_iters: Annotated[int | None, _flag("max_iters", min=1)] = None,
+    budget_usd: Annotated[float | None, _flag("budget_usd")] = None,
+    max_tokens: Annotated[int | None, _flag("max_tokens")] = None,
+    max_wall: Annotated[float | None, _flag("max_wall_s", "--max-wall")] = None,
+    escalate_after: Annotated[int | None, _flag("escalate_after", min=1)] = None,
+    plan: Annotated[bool | None, _flag("plan", "--plan/--no-plan")] = None,
+    review: Annotated[bool | None, _flag("review", "--review/--no-review")] = None,
+    trace: Annotated[bool | None, _flag("trace", "--trace/--no-trace")] = None,
+    cache: Annotated[bool | None, _flag("cache", "--cache/--no-cache")] = None,
+    temperature: Annotated[float | None, _flag("temperature")] = None,
+    sample_temperature: Annotated[float | None, _flag("sample_temperature")] = None,
+    answer_tokens: Annotated[int | None, _flag("answer_tokens")] = None,
+    history_lines: Annotated[int | None, _flag("history_lines")] = None,
+    history_chars: Annotated[int | None, _flag("history_chars")] = None,
+    lint_feedback_chars: Annotated[int | None, _flag("lint_feedback_chars")] = None,
+    testbench_rewrites: Annotated[int | None, _flag("testbench_rewrites")] = None,
+    sim_timeout: Annotated[float | None, _flag("sim_timeout_s", "--sim-timeout")] = None,
+    out: OutOpt = Path("runs"),
+    data: Annotated[str | None, typer.Option(help="Benchmark data folder (default HWAGENT_DATA_DIR)")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Design a module with the LLM agent: generate, lint, simulate, PPA, repair until it passes."""
+    from agent.problem import ProblemError
+    from agent.session import new_run
+    from evals.problems import resolver
+
+    flags = {"candidates": candidates, "max_iters": max_iters, "budget_usd": budget_usd, "max_tokens": max_tokens,
+             "max_wall_s": max_wall, "escalate_after": escalate_after, "plan": plan, "review": review,
+             "trace": trace, "cache": cache, "temperature": temperature, "sample_temperature": sample_temperature,
+             "answer_tokens": answer_tokens, "history_lines": history_lines, "history_chars": history_chars,
+             "lint_feedback_chars": lint_feedback_chars, "testbench_rewrites": testbench_rewrites,
+             "sim_timeout_s": sim_timeout}
+    options = _options(config, _models(llm, cascade) if llm or cascade else None, flags)
+    _check_models(options.models)
+    try:
+        session = new_run(target, options, out, resolver=resolver(data), data_dir=data)
+    except ProblemError as exc:
+        fail(str(exc))
+    (err_console if json_out else console).print(f"run [bold]{session.run_id}[/] on {session.problem.id} "
+                                                 f"with {', '.join(options.models)}", highlight=False)
+    _drive(session, json_out, options.review)
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="Run id (a folder in --out) or a run directory")],
+    llm: Annotated[str | None, typer.Option("--llm", help="Use this model from now on (e.g. the provider is "
+                                                           "back)")] = None,
+    cascade: Annotated[str | None, typer.Option(help="Replace the cascade (same number of tiers)")] = None,
+    review: Annotated[bool | None, typer.Option("--review/--no-review", help="Turn review pauses on or off",
+                                                show_default=False)] = None,
+    out: OutOpt = Path("runs"),
+    json_out: JsonOpt = False,
+) -> None:
+    """Continue a stopped or killed run from its last checkpoint."""
+    from agent.problem import ProblemError
+    from agent.session import find_run, open_run, run_meta
+    from evals.problems import resolver
+
+    models = None
+    if llm or cascade:
         models = _models(llm, cascade)
         _check_models(models)
-        options = RunOptions(models=models, candidates=candidates, max_iters=max_iters, max_tokens=max_tokens,
-                             budget_usd=budget_usd, max_wall_s=max_wall, escalate_after=escalate_after, plan=plan,
-                             review=review, trace=trace, cache=cache)
-        try:
-            session = new_run(target, options, out, resolver=_resolver(data), data_dir=data)
-        except ProblemError as exc:
-            fail(str(exc))
-        (err_console if json_out else console).print(f"run [bold]{session.run_id}[/] on {session.problem.id} "
-                                                     f"with {', '.join(models)}", highlight=False)
-        _drive(session, json_out, review, data)
+    try:
+        run_dir = find_run(run_id, out)
+        session = open_run(run_dir, models=models, review=review, resolver=resolver(run_meta(run_dir).get(
+            "data_dir")))
+    except (FileNotFoundError, ValueError, ProblemError) as exc:
+        fail(str(exc))
+    if models is None:
+        _check_models(session.options.models)
+    if session.finished():
+        (err_console if json_out else console).print(f"run {session.run_id} had already finished")
+    _drive(session, json_out, session.options.review)
 
-    @app.command()
-    def resume(
-        run_id: str = typer.Argument(..., help="Run id (a folder in --out) or a run directory"),
-        llm: str = typer.Option(None, "--llm", help="Use this model from now on (e.g. the provider is back)"),
-        cascade: str = typer.Option(None, help="Replace the cascade (same number of tiers)"),
-        review: bool = typer.Option(None, help="Turn review pauses on or off"),
-        out: Path = typer.Option("runs", help="Directory holding the run directories"),  # noqa: B008
-        json_out: bool = typer.Option(False, "--json", help="Print summary.json on stdout"),
-    ) -> None:
-        """Continue a stopped or killed run from its last checkpoint."""
-        from agent.problem import ProblemError
-        from agent.session import find_run, open_run, run_meta
 
-        models = None
-        if llm or cascade:
-            models = _models(llm, cascade)
-            _check_models(models)
-        try:
-            run_dir = find_run(run_id, out)
-            data = run_meta(run_dir).get("data_dir")
-            session = open_run(run_dir, models=models, review=review, resolver=_resolver(data))
-        except (FileNotFoundError, ValueError, ProblemError) as exc:
-            fail(str(exc))
-        if models is None:
-            _check_models(session.options.models)
-        if session.finished():
-            (err_console if json_out else console).print(f"run {session.run_id} had already finished")
-        _drive(session, json_out, session.options.review, data)
-
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command()(resume)

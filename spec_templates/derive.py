@@ -13,10 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-
-import jinja2
 
 from accelerator_baseline import golden as G
 from accelerator_baseline.hwmap import rtl_parameters
@@ -32,6 +29,7 @@ from spec_templates.mapping import (
     pick,
 )
 from spec_templates.spec import Clock, Latency, PPABudget, Reset, Spec, dump_spec, render_markdown
+from spec_templates.templates import render
 from spec_templates.units import UNITS, Unit
 from workloads.profile import LayerProfile, ModelProfile, SectionProfile
 
@@ -157,10 +155,7 @@ def workload_constants(profile: ModelProfile) -> dict:
 
 
 def _render_unit_markdown(derivation: Derivation, unit: UnitSpec) -> str:
-    text = resources.files("spec_templates").joinpath("unit.md.j2").read_text()
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    return env.from_string(text).render(d=derivation, u=unit, m=derivation.mapping, body=render_markdown(unit.spec))
+    return render("unit.md.j2", d=derivation, u=unit, m=derivation.mapping, body=render_markdown(unit.spec))
 
 
 def derive(profile: ModelProfile, budget: HardwareBudget, *, weight_bits: dict[str, float] | None = None,
@@ -339,8 +334,5 @@ def write_specs(derivation: Derivation, out_dir: str | Path) -> list[Path]:
                                                                if k != "mapping"},
                                                  "summary": derivation.summary()}
     (out / "mapping.json").write_text(json.dumps(mapping, indent=1, default=str) + "\n")
-    text = resources.files("spec_templates").joinpath("design.md.j2").read_text()
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    (out / "README.md").write_text(env.from_string(text).render(d=derivation, m=derivation.mapping))
+    (out / "README.md").write_text(render("design.md.j2", d=derivation, m=derivation.mapping))
     return [*written, out / "mapping.json", out / "README.md"]

@@ -51,7 +51,6 @@ import ast
 import json
 import operator
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -322,12 +321,9 @@ def parse_spec(data: dict, source: str = "<spec>") -> Spec:
 def render_markdown(spec: Spec, template: str = "spec.md.j2", module_header: bool = True) -> str:
     """The Markdown spec text the LLM reads, rendered from spec_templates/<template>; `module_header=False`
     leaves out the module header (for prompts that show a design with this interface already)."""
-    import jinja2
+    from spec_templates.templates import render
 
-    text = resources.files("spec_templates").joinpath(template).read_text()
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    return env.from_string(text).render(spec=spec, params=spec.parameter_values(),
+    return render(template, spec=spec, params=spec.parameter_values(),
                                         header=spec.module_header(), module_header=module_header)
 
 

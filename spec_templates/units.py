@@ -14,33 +14,25 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import jinja2
 import numpy as np
 
 from accelerator_baseline import golden as G
-from spec_templates.spec import Clock, Latency, Parameter, Port, PPABudget, Reset, Spec, Testbench, eval_width
+from spec_templates.spec import Clock, Latency, Parameter, Port, PPABudget, Reset, Spec, Testbench
+from spec_templates.templates import render, render_text
+from verify.ports import InterfaceError, read_interface
 
 RTL_DIR = Path(str(resources.files("accelerator_baseline").joinpath("rtl")))  # the expert baseline
 OWN_RTL_DIR = Path(str(resources.files("spec_templates").joinpath("rtl")))  # small units it lacks
-_PORT = re.compile(r"^\s*(input|output|inout)\s+(?:wire|reg)?\s*(signed)?\s*(?:\[([^\]:]+):0\])?\s*(\w+)", re.MULTILINE)
-_PARAM = re.compile(r"parameter\s+(\w+)\s*=\s*(\d+)")
 
 
 def rtl_header(module: str, path: Path) -> tuple[list[Parameter], list[Port]]:
-    """Parameters and ANSI ports of `module` as declared in `path` (widths kept as expressions)."""
-    text = path.read_text()
-    match = re.search(rf"\bmodule\s+{module}\b(.*?)\);", text, re.DOTALL)
-    if match is None:
-        raise ValueError(f"{path.name}: no module {module}")
-    header = re.sub(r"//[^\n]*", "", match.group(1))
-    params = [Parameter(name=n, default=int(v)) for n, v in _PARAM.findall(header)]
-    ports = []
-    for direction, signed, msb, name in _PORT.findall(header):
-        width: int | str = 1
-        if msb:
-            expr = msb.strip()
-            width = int(expr) + 1 if expr.isdigit() else (expr[:-2].strip() if expr.endswith("-1") else f"{expr}+1")
-        ports.append(Port(name=name, direction=direction, width=width, signed=bool(signed)))
+    """Parameters and ports of `module` as declared in `path` (widths kept as expressions over parameters)."""
+    try:
+        interface = read_interface(path.read_text(), module, file=str(path))
+    except InterfaceError:
+        raise ValueError(f"{path.name}: no module {module}") from None
+    params = [Parameter(name=name, default=value) for name, value in interface.parameters.items()]
+    ports = [Port(name=p.name, direction=p.direction, width=p.width_expr, signed=p.signed) for p in interface.ports]
     return params, ports
 
 
@@ -105,9 +97,8 @@ class Unit:
         parameters = [Parameter(name=p.name, default=values[p.name], description=self.port_notes.get(p.name, ""))
                       for p in declared]
         ports = [port.model_copy(update={"description": self.port_notes.get(port.name, "")}) for port in ports]
-        env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)  # ctx keys are optional
         latency = self.latency(values)
-        description = env.from_string(self.behaviour).render(p=values, ctx=ctx | {"latency": latency.cycles})
+        description = render_text(self.behaviour, p=values, ctx=ctx | {"latency": latency.cycles})
         rst = next(p.name for p in ports if p.name in ("rst", "rst_n"))
         spec = Spec(name=self.module, title=self.title, description=description, parameters=parameters, ports=ports,
                     clock=Clock(name="clk"), reset=Reset(name=rst, active_low=rst == "rst_n", synchronous=True),
@@ -126,17 +117,10 @@ class Unit:
 def render_testbench(module: str, inputs: list[str], outputs: list[tuple[str, int, int, bool]], out_valid: str,
                      reset: str, reset_active_high: bool, latency: int | None, timeout_cycles: int,
                      clock_ns: float, serial: bool = False) -> str:
-    text = resources.files("spec_templates").joinpath("stream_tb.py.j2").read_text()
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(text).render(module=module, clock="clk", clock_ns=clock_ns, reset=reset,
+    return render("stream_tb.py.j2", trim=False, module=module, clock="clk", clock_ns=clock_ns, reset=reset,
                                         reset_active=1 if reset_active_high else 0, inputs=repr(inputs),
                                         outputs=repr(outputs), out_valid=out_valid, latency=repr(latency),
                                         timeout_cycles=timeout_cycles, serial=serial)
-
-
-def port_width(spec: Spec, name: str) -> int:
-    port = spec.port(name)
-    return port.width if isinstance(port.width, int) else eval_width(port.width, spec.parameter_values())
 
 
 # --- golden vector generators ------------------------------------------------------------------------
@@ -211,7 +195,7 @@ All inputs of a beat (in_vec, res_vec, res_en, mult, shift) are sampled on the s
 appears on `out_vec` with `out_valid` = 1 exactly {{ ctx.latency }} rising edges later (one beat per cycle, fully
 pipelined). `shift` is 1..63 and `mult` is an unsigned 15-bit multiplier; the product needs IN_W+16 bits and
 the rounding constant 2**(shift-1) up to 63 bits, so size the intermediates for both.
-{% if ctx.requant_params %}
+{% if ctx.get("requant_params") %}
 
 Workload constants (from the profiled activation ranges, `(mult, shift)` per GEMM output):
 {% for name, pair in ctx.requant_table %}
@@ -238,7 +222,7 @@ register(Unit(
     title="Output-stationary int8 systolic array (GEMM engine)",
     behaviour="""\
 An {{ p.R }} x {{ p.C }} output-stationary systolic array computing int32 tiles of C = A x B for int8 A and B.
-{% if ctx.mapping %}
+{% if ctx.get("mapping") %}
 Chosen for the workload `{{ ctx.model }}` ({{ ctx.mapping.phase }}): {{ ctx.mapping.rows }} x {{ ctx.mapping.cols }}
 {{ ctx.mapping.dataflow }}, predicted {{ ctx.mapping.total_cycles }} cycles per inference at
 {{ "%.1f" | format(100 * ctx.mapping.utilization) }}% array utilisation.
@@ -274,9 +258,7 @@ VECTOR_CONTROL = ("op", "count", "sm_pre_shift", "sm_qln2", "sm_qb", "sm_qc", "s
 
 
 def _vector_tb(p: dict[str, int]) -> str:
-    text = resources.files("spec_templates").joinpath("vector_tb.py.j2").read_text()
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(text).render(module="vector_unit", lanes=p["LANES"], control=repr(list(VECTOR_CONTROL)),
+    return render("vector_tb.py.j2", trim=False, module="vector_unit", lanes=p["LANES"], control=repr(list(VECTOR_CONTROL)),
                                         timeout_cycles=4000)
 
 
@@ -351,7 +333,7 @@ pm_data[31:16], beta_q = signed pm_data[15:0] of word j):
 
 All rounding is exact as written (>>> is an arithmetic shift). The results must be bit-identical to
 `softmax_int` and `layernorm_int` of the golden model.
-{% if ctx.softmax_constants %}
+{% if ctx.get("softmax_constants") %}
 
 Workload constants ({{ ctx.model }}): softmax over rows of {{ ctx.count }} scores at scale
 {{ "%.3g" | format(ctx.softmax_scale) }}: {{ ctx.softmax_constants }}.
@@ -418,7 +400,7 @@ bias), fully pipelined, one beat per cycle. For lane l of an input beat (`in_val
     out_vec[l*40 +: 40] = y
 
 All inputs of a beat are sampled on the same rising edge; `out_valid` and `out_vec` follow exactly
-{{ ctx.latency }} rising edges later. The constants come from `gelu_constants(scale)` of the golden model{% if ctx.gelu_constants %}
+{{ ctx.latency }} rising edges later. The constants come from `gelu_constants(scale)` of the golden model{% if ctx.get("gelu_constants") %}
 (workload {{ ctx.model }}: {{ ctx.gelu_constants }}){% endif %}; the result has scale
 s * 0.2888 * s_erf**2 / 2 and is requantised afterwards.
 """,

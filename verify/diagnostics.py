@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "note": 2}
+IVERILOG_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+): (?:(?P<sev>error|warning|sorry): )?(?P<msg>.*)$")
+_IVERILOG_UNLABELLED_ERROR = re.compile(r"syntax error|error|unable|unknown|not declared|invalid", re.IGNORECASE)
 
 
 class Diagnostic(BaseModel):
@@ -74,3 +77,20 @@ def render_feedback(diagnostics: list[Diagnostic], sources: dict[str, str] | Non
     if len(text) > max_chars:
         text = text[: max_chars - 40].rsplit("\n", 1)[0] + "\n... (feedback truncated)"
     return text
+
+
+def iverilog_diagnostics(output: str) -> list[Diagnostic]:
+    """Icarus messages (`file:line: [error|warning|sorry: ]message`) as diagnostics. Unlabelled lines count only
+    when they read as errors; continuation lines ("A symbol with that name was declared here.") are skipped."""
+    found = []
+    for line in output.splitlines():
+        match = IVERILOG_LINE.match(line.strip())
+        if not match:
+            continue
+        message = match["msg"].strip()
+        if match["sev"] is None and not _IVERILOG_UNLABELLED_ERROR.search(message):
+            continue
+        found.append(Diagnostic(tool="iverilog", severity="warning" if match["sev"] == "warning" else "error",
+                                code="syntax" if "syntax" in message else "", file=match["file"],
+                                line=int(match["line"]), message=message))
+    return found

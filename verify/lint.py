@@ -11,14 +11,13 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from verify import sandbox, tools
-from verify.diagnostics import Diagnostic, merge, render_feedback
+from verify.diagnostics import Diagnostic, iverilog_diagnostics, merge, render_feedback
 
 _LIMITS = sandbox.Limits(wall_s=60, cpu_s=60)
 # pyslang errors that Icarus and Verilator accept; reported as warnings so feedback does not chase them.
 _PYSLANG_SOFT_ERRORS = {"MissingTimeScale"}
 _VERILATOR_LINE = re.compile(
     r"^%(?P<sev>Error|Warning)(?:-(?P<code>[A-Z0-9_]+))?: (?P<file>[^:\s]+):(?P<line>\d+):(?:(?P<col>\d+):)? ?(?P<msg>.*)$")
-_IVERILOG_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+): (?:(?P<sev>error|warning|sorry): )?(?P<msg>.*)$")
 
 
 class LintReport(BaseModel):
@@ -98,18 +97,7 @@ def run_iverilog(files: list[Path], top: str | None, tool: tools.Tool) -> list[D
         cmd += ["-s", top]
     with tempfile.TemporaryDirectory(prefix="hwagent-lint-") as cwd:
         result = sandbox.run(cmd + [str(f) for f in files], cwd, _LIMITS)
-    found = []
-    for line in (result.stdout + result.stderr).splitlines():
-        match = _IVERILOG_LINE.match(line.strip())
-        if not match:
-            continue
-        message = match["msg"].strip()
-        severity = "warning" if match["sev"] == "warning" else "error"
-        if match["sev"] is None and not re.search(r"syntax error|error|unable|unknown|not declared|invalid", message,
-                                                  re.IGNORECASE):
-            continue  # continuation lines such as "      : A symbol with that name was declared here."
-        found.append(Diagnostic(tool="iverilog", severity=severity, code="syntax" if "syntax" in message else "",
-                                file=match["file"], line=int(match["line"]), message=message))
+    found = iverilog_diagnostics(result.stdout + result.stderr)
     if result.returncode != 0 and not any(d.is_error for d in found):
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["iverilog failed"]
         found.append(Diagnostic(tool="iverilog", severity="error", code="compile", message=tail[0]))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import re
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from verify import sandbox, tools
+from verify.paths import cache_dir
 
 CACHE_VERSION = 2
 ASSUMPTIONS = [
@@ -129,7 +129,7 @@ class SynthesisError(RuntimeError):
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("HWAGENT_CACHE_DIR", Path.home() / ".cache" / "hwagent")) / "ppa"
+    return cache_dir("ppa")
 
 
 def _cache_key(files: list[Path], options: dict) -> str:

@@ -26,28 +26,31 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from verify import sandbox, tools
-from verify.diagnostics import Diagnostic
+from verify.diagnostics import Diagnostic, iverilog_diagnostics
 from verify.safety import check_design, check_hierarchy, check_source
 
-REASONS = ("passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result", "blocked")
+Reason = Literal["passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result", "blocked",
+                 "judge_failed"]
+REASONS: tuple[str, ...] = get_args(Reason)
 # What an isolated cocotb testbench sees when it writes outside its run dir or reaches for the network.
 _BLOCKED = (("write outside its run dir", re.compile(r"\[Errno 30\] Read-only file system[^\n]*")),
             ("use the network", re.compile(r"\[Errno (?:101|111|99)\][^\n]*|Temporary failure in name resolution[^\n]*")))
 _DISPLAY_TASK = re.compile(r"\$(display|write|strobe|monitor)([bho]?)\b(\s*\(\s*\)|\s*\()?")
 _MISMATCHES = re.compile(r"Mismatches: (\d+) in (\d+) samples")
 _OUTPUT_HINT = re.compile(r"Hint: Output '([^']+)' has (\d+) mismatches\. First mismatch occurred at time (\d+)")
-_IVERILOG_MSG = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+): (?:(?P<sev>error|warning|sorry): )?(?P<msg>.*)$")
 
 
 class SimResult(BaseModel):
-    """Outcome of one simulation; `reason` is one of REASONS."""
+    """Outcome of one simulation. `reason` "judge_failed": the testbench passed, the benchmark's judge did not
+    (`official` holds the judge's verdict whenever a run recipe, verify.jobs, produced this result)."""
 
     passed: bool
-    reason: str
+    reason: Reason
     mismatches: int | None = None
     samples: int | None = None
     output_mismatches: dict[str, int] = Field(default_factory=dict)
@@ -64,6 +67,7 @@ class SimResult(BaseModel):
     isolation: str = ""  # how the simulation was confined (sandbox.isolation())
     waveform: str | None = None
     run_dir: str | None = None
+    official: dict | None = None
     wall_s: float = 0.0
 
     def summary(self) -> str:
@@ -73,6 +77,8 @@ class SimResult(BaseModel):
             return f"mismatch: {self.mismatches} of {self.samples} samples"
         if self.blocked:
             return f"blocked: {self.blocked}"
+        if self.reason == "judge_failed" and self.official:
+            return f"failed by the benchmark's judge: {self.official['result']} ({self.official['reason']})"
         if self.failing_tests:
             return f"{self.reason}: failing tests {', '.join(self.failing_tests)}"
         return self.reason
@@ -132,19 +138,6 @@ def _as_paths(files) -> list[Path]:
     if missing:
         raise FileNotFoundError(f"no such file: {', '.join(missing)}")
     return paths
-
-
-def _compile_diagnostics(output: str) -> list[Diagnostic]:
-    """Icarus messages as diagnostics (file names are already the user's: run_icarus renames them)."""
-    found = []
-    for line in output.splitlines():
-        match = _IVERILOG_MSG.match(line.strip())
-        if not match:
-            continue
-        severity = "warning" if match["sev"] == "warning" else "error"
-        found.append(Diagnostic(tool="iverilog", severity=severity, file=match["file"],
-                                line=int(match["line"]), message=match["msg"].strip()))
-    return found
 
 
 def _excerpt(text: str, lines: int = 40) -> str:
@@ -302,25 +295,19 @@ def simulate_native(design: list[str | Path], testbench: list[str | Path], top: 
     iverilog as testbench, trusted, design; `design_first` puts the design first (which `timescale a file
     without one inherits depends on this order). `timeout_s` covers compilation and simulation together.
     """
-    design_src = [Source.from_path(p, "design") for p in design]
-    others = [Source.from_path(p, "testbench") for p in testbench] + [Source.from_path(p, "trusted") for p in trusted]
-    tops = [top]
-    if waves:
-        others.append(Source("hwagent_dump.v", f'module hwagent_dump; initial begin $dumpfile("waves.vcd"); '
-                                               f'$dumpvars(0, {top}); end endmodule\n', "trusted"))
-        tops.append("hwagent_dump")
+    from verify.jobs import IcarusJob, native_rule  # jobs builds on this module
+
     for file in data_files:
         if not Path(file).is_file():
             raise FileNotFoundError(f"no such file: {file}")
-    raw = run_icarus(design_src + others if design_first else others + design_src, tops, flags=iverilog_flags,
-                     timeout_s=timeout_s, plusargs=plusargs, data_files=data_files, include_dirs=include_dirs,
-                     defines=defines, run_root=run_root,
-                     keep=keep == "always" or (keep == "failed" and (
-                         lambda run: not judge_native(run, pass_pattern, fail_pattern).passed)))
-    result = judge_native(raw, pass_pattern, fail_pattern)
-    result.run_dir, result.waveform, result.log_path = raw.run_dir, raw.waveform, raw.log_path
-    result.wall_s, result.isolation = raw.wall_s, TRUSTED_TB_ISOLATION
-    return result
+    design_src = [Source.from_path(p, "design") for p in design]
+    others = [Source.from_path(p, "testbench") for p in testbench] + [Source.from_path(p, "trusted") for p in trusted]
+    job = IcarusJob(Path(design[0]).stem if design else top, tuple(design_src + others if design_first
+                                                                   else others + design_src),
+                    top, native_rule(pass_pattern, fail_pattern), flags=tuple(iverilog_flags), timeout_s=timeout_s,
+                    data_files=tuple(Path(f) for f in data_files), include_dirs=tuple(Path(d) for d in include_dirs),
+                    defines=tuple((defines or {}).items()), plusargs=tuple(plusargs), fail_pattern=fail_pattern)
+    return job.run(waves=waves, run_root=run_root, keep=keep).sim
 
 
 def _replace_all(text: str, mapping: dict[str, str]) -> str:
@@ -331,7 +318,7 @@ def _replace_all(text: str, mapping: dict[str, str]) -> str:
 
 def judge_native(raw: IcarusRun, pass_pattern: str | None = None, fail_pattern: str | None = None) -> SimResult:
     """hwagent's verdict on a native run, read from the token-tagged report lines only."""
-    diagnostics = _compile_diagnostics(raw.compile_log)
+    diagnostics = iverilog_diagnostics(raw.compile_log)
     if raw.rejected:
         return SimResult(passed=False, reason="rejected", diagnostics=raw.rejected,
                          log_excerpt="\n".join(f"{d.position()}: {d.message}" for d in raw.rejected))
@@ -429,7 +416,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
         _read_results_xml(results_xml, result)
     elif "BUILD FAILED" in log or "error" in log.lower():
         result.reason = "compile_error"
-        result.diagnostics = _compile_diagnostics(log)
+        result.diagnostics = iverilog_diagnostics(log)
     if untrusted_testbench and not result.passed and sandbox.isolation().bwrap:
         _find_blocked(result, "\n".join(result.assertion_messages) + "\n" + log)
     return _finish(result, run, keep, start)

@@ -26,6 +26,7 @@ from pathlib import Path
 from agent.llm import pricing
 from agent.llm.base import Completion, LLMError, Provider, Request, Usage
 from agent.llm.replay import HEADER
+from verify.paths import cache_dir
 
 LOCAL_SERVERS = {
     "ollama": "http://localhost:11434/v1",
@@ -35,9 +36,9 @@ LOCAL_SERVERS = {
 }
 DEFAULT_CONCURRENCY = {"openai": 8, "anthropic": 4, "replay": 1}
 def default_cache_dir() -> Path:
-    """`$HWAGENT_CACHE_DIR/llm` when set (the PPA cache lives beside it), else `.hwagent-cache/llm`."""
-    root = os.environ.get("HWAGENT_CACHE_DIR")
-    return Path(root) / "llm" if root else Path(".hwagent-cache") / "llm"
+    """The LLM response cache (verify.paths: beside the PPA cache)."""
+    return cache_dir("llm")
+
 
 SETUP_HINT = ("set OPENAI_API_KEY or ANTHROPIC_API_KEY, or start a local server (e.g. `ollama serve` and "
               "--llm ollama/qwen2.5-coder:7b), or replay a transcript with --llm replay/PATH")

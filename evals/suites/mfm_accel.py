@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import functools
 import json
-import tempfile
-import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import ClassVar
 
-from evals.suites import Problem, Suite, Verdict
-from spec_templates.spec import Spec, render_markdown
+from evals.suites.base import Problem, Suite, Verdict
+from spec_templates.spec import VECTORS_ENV, Spec, render_markdown
 from spec_templates.units import UNITS
+from verify.jobs import CocotbJob
+from verify.sim import SimResult
 
 SUITE_ID = "mfm-accel"
 BLOCK_TOP = "qblock_top"  # the whole-block task: the baseline's own cocotb block test is the testbench
@@ -149,34 +149,34 @@ class MFMAccel(Suite):
                 testbench_top="tb", description=f"{task.size}: {built.spec.title}"))
         return problems
 
-    def judge(self, problem: Problem, sample: str, timeout_s: float | None = None) -> Verdict:
-        from verify.sim import simulate_cocotb
-
-        start = time.monotonic()
+    def job(self, problem: Problem, sample: str) -> CocotbJob:
+        """The task's cocotb testbench on Icarus with the golden vectors (the block task: the baseline's block
+        test on the golden model's `tiny` config, seed 0)."""
         built = build_task(problem.id)
-        with tempfile.TemporaryDirectory(prefix="hwagent-mfm-") as tmp:
-            folder = Path(tmp)
-            design = folder / f"{problem.top_module}.v"
-            design.write_text(sample)
-            (folder / "tb.py").write_text(built.testbench)
-            (folder / "vectors.json").write_text(json.dumps(built.vectors))
-            env = {"HWAGENT_VECTORS": str(folder / "vectors.json")}
-            timeout = timeout_s or self.default_timeout_s
-            if built.task.unit == BLOCK_TOP:
-                env |= {"HWAGENT_QB_CONFIG": BLOCK_CONFIG, "HWAGENT_QB_SEED": "0",
-                        "HWAGENT_QB_OUT": str(folder / "measurements.json")}
-                timeout = timeout_s or BLOCK_TIMEOUT_S
-            result = simulate_cocotb([design], folder / "tb.py", problem.top_module,
-                                     parameters=block_parameters(built.task), timeout_s=timeout, extra_env=env,
-                                     keep="never")
-        mismatch_lines = [line.split("MISMATCH ", 1)[1] for line in result.log_excerpt.splitlines()
-                          if "MISMATCH " in line][:8]
-        detail = "\n".join(mismatch_lines) or "\n".join(
-            [f"{d.position()}: {d.message}" for d in result.diagnostics][:8]) or result.log_excerpt[-800:]
-        return Verdict(problem.id, result.passed, "passed" if result.passed else f"failed: {result.summary()}",
-                       result.reason, "" if result.passed else detail, mismatches=len(mismatch_lines) or None,
-                       samples=sum(1 for row in built.vectors if not _is_input(row, built.spec)) or None,
-                       wall_s=time.monotonic() - start)
+        env: tuple[tuple[str, str], ...] = ()
+        env_files = ((VECTORS_ENV, "vectors.json"),)
+        timeout = self.default_timeout_s
+        if built.task.unit == BLOCK_TOP:
+            env = (("HWAGENT_QB_CONFIG", BLOCK_CONFIG), ("HWAGENT_QB_SEED", "0"))
+            env_files += (("HWAGENT_QB_OUT", "measurements.json"),)
+            timeout = BLOCK_TIMEOUT_S
+        samples = sum(1 for row in built.vectors if not _is_input(row, built.spec)) or None
+        return CocotbJob(problem.id, ((f"{problem.top_module}.v", sample),), built.testbench, problem.top_module,
+                         functools.partial(judge_mfm, samples=samples),
+                         parameters=tuple(block_parameters(built.task).items()),
+                         files=(("vectors.json", json.dumps(built.vectors)),), env_files=env_files, env=env,
+                         timeout_s=timeout, test_name="tb")
+
+
+def judge_mfm(task_id: str, result: SimResult, samples: int | None) -> Verdict:
+    """Passed iff every cocotb test passed; the first MISMATCH lines as detail."""
+    mismatch_lines = [line.split("MISMATCH ", 1)[1] for line in result.log_excerpt.splitlines()
+                      if "MISMATCH " in line][:8]
+    detail = "\n".join(mismatch_lines) or "\n".join(
+        [f"{d.position()}: {d.message}" for d in result.diagnostics][:8]) or result.log_excerpt[-800:]
+    return Verdict(task_id, result.passed, "passed" if result.passed else f"failed: {result.summary()}",
+                   result.reason, "" if result.passed else detail, mismatches=len(mismatch_lines) or None,
+                   samples=samples)
 
 
 def _is_input(row: dict, spec: Spec) -> bool:

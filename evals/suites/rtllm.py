@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from evals.suites import Problem, Suite, Verdict, module_header
-from verify.sim import Source, run_icarus
+from evals.suites.base import Problem, Suite, Verdict, module_header
+from verify.jobs import IcarusJob
+from verify.sim import IcarusRun, Source
 
+FAILURE_LINE = r"[Ff]ail|[Ee]rror"  # how RTLLM testbenches report a wrong output (agent feedback only)
 TIMEOUT_S = 8.0  # as upstream (auto_run.py gives `make sim` 8 s); every reference needs < 0.1 s on Icarus
 _SKIP = {"makefile", "testbench.v", "design_description.txt"}
 _KEYWORDS = {"module", "begin", "end", "if", "else", "for", "while", "case", "assign", "always", "initial",
@@ -87,26 +89,26 @@ class RTLLMv2(Suite):
                 testbench_top=tb_modules[0], data_files=data, description=str(folder.relative_to(self.root))))
         return problems
 
-    def judge(self, problem: Problem, sample: str, timeout_s: float | None = None) -> Verdict:
-        sources = [Source("timescale.v", "`timescale 1ns/1ns\n", "trusted"),
+    def job(self, problem: Problem, sample: str) -> IcarusJob:
+        """auto_run.py's run on Icarus: VCS's default timescale, the design, the testbench, its data files."""
+        sources = (Source("timescale.v", "`timescale 1ns/1ns\n", "trusted"),
                    Source(f"{problem.top_module}.v", sample, "design"),
-                   Source("testbench.v", problem.testbench, "testbench")]
-        raw = run_icarus(sources, problem.testbench_top, flags=["-g2012"],
-                         timeout_s=timeout_s or self.default_timeout_s, data_files=list(problem.data_files))
-        if raw.rejected:
-            detail = "\n".join(f"{d.position()}: {d.message}" for d in raw.rejected)
-            return Verdict(problem.id, False, "failed: rejected by safety check.", "rejected", detail,
-                           wall_s=raw.wall_s)
-        if not raw.compiled and not raw.timed_out:
-            errors = [line for line in raw.compile_log.splitlines() if line.strip()][:8]
-            return Verdict(problem.id, False, "failed: compile error.", "compile_error", "\n".join(errors),
-                           wall_s=raw.wall_s)
-        if raw.timed_out:
-            return Verdict(problem.id, False, "timed out", "timeout", f"timed out during {raw.timed_out_in}",
-                           wall_s=raw.wall_s)
-        if any("Pass" in line or "pass" in line for line in raw.report_lines):
-            return Verdict(problem.id, True, "passed", "passed", "", wall_s=raw.wall_s)
-        shown = [line for line in raw.report_lines if line.strip()][-8:]
-        return Verdict(problem.id, False, "failed: pass message not printed.", "no_pass", "\n".join(shown),
-                       wall_s=raw.wall_s)
+                   Source("testbench.v", problem.testbench, "testbench"))
+        return IcarusJob(problem.id, sources, problem.testbench_top, judge_rtllm, timeout_s=self.default_timeout_s,
+                         data_files=problem.data_files, fail_pattern=FAILURE_LINE)
 
+
+def judge_rtllm(task_id: str, raw: IcarusRun, text: str) -> Verdict:
+    """Syntax success iff it compiled; functional success iff it finished in time printing "Pass"/"pass"."""
+    if raw.rejected:
+        detail = "\n".join(f"{d.position()}: {d.message}" for d in raw.rejected)
+        return Verdict(task_id, False, "failed: rejected by safety check.", "rejected", detail)
+    if not raw.compiled and not raw.timed_out:
+        errors = [line for line in raw.compile_log.splitlines() if line.strip()][:8]
+        return Verdict(task_id, False, "failed: compile error.", "compile_error", "\n".join(errors))
+    if raw.timed_out:
+        return Verdict(task_id, False, "timed out", "timeout", f"timed out during {raw.timed_out_in}")
+    if any("Pass" in line or "pass" in line for line in raw.report_lines):
+        return Verdict(task_id, True, "passed", "passed", "")
+    shown = [line for line in raw.report_lines if line.strip()][-8:]
+    return Verdict(task_id, False, "failed: pass message not printed.", "no_pass", "\n".join(shown))

@@ -20,10 +20,11 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from evals.suites import Problem, Suite, Verdict, module_header
-from verify.sim import IcarusRun, Source, run_icarus
+from evals.suites.base import Problem, Suite, Verdict, module_header
+from verify.jobs import IcarusJob
+from verify.sim import IcarusRun, Source
 
-IVERILOG_FLAGS = ["-Wall", "-Winfloop", "-Wno-timescale", "-g2012"]
+IVERILOG_FLAGS = ("-Wall", "-Winfloop", "-Wno-timescale", "-g2012")
 TIMEOUT_S = 30.0
 
 # sv-iv-analyze's letters, in the order it tests them on each log line, and our names for them.
@@ -144,26 +145,30 @@ class VerilogEvalV2(Suite):
             return problem.interface + "\n\n" + sample
         return sample
 
-    def judge(self, problem: Problem, sample: str, timeout_s: float | None = None) -> Verdict:
-        text = self.complete(problem, sample)
-        sources = [Source(f"{problem.id}_sample.sv", text, "design"),
-                   Source(f"{problem.id}_test.sv", problem.testbench, "testbench")]
-        sources += [Source(name, body, "trusted") for name, body in problem.trusted]
-        raw = run_icarus(sources, problem.testbench_top, flags=IVERILOG_FLAGS,
-                         timeout_s=timeout_s or self.default_timeout_s)
-        if raw.rejected:
-            detail = "\n".join(f"{d.position()}: {d.message}" for d in raw.rejected)
-            return Verdict(problem.id, False, "X", "rejected", detail, wall_s=raw.wall_s)
-        letter, mismatches, samples = analyze_v2(_v2_log(raw), text)
-        name = V2_CLASSES[letter][0]
-        if letter in "rR":
-            hints = [line for line in raw.report_lines if _HINT.search(line)]
-            detail = "\n".join(hints[:6]) or _first_lines(raw.sim_log, r".", 12)
-        elif letter == "T":
-            detail = "simulation timed out" if raw.timed_out else _first_lines(raw.sim_log, "TIMEOUT")
-        else:
-            detail = _first_lines(raw.compile_log + raw.sim_log)
-        return Verdict(problem.id, letter == ".", letter, name, detail, mismatches, samples, raw.wall_s)
+    def job(self, problem: Problem, sample: str) -> IcarusJob:
+        """The Makefile's run: the sample first, then the testbench and the reference (`timescale` order)."""
+        sources = (Source(f"{problem.id}_sample.sv", self.complete(problem, sample), "design"),
+                   Source(f"{problem.id}_test.sv", problem.testbench, "testbench"),
+                   *(Source(name, body, "trusted") for name, body in problem.trusted))
+        return IcarusJob(problem.id, sources, problem.testbench_top, judge_v2, flags=IVERILOG_FLAGS,
+                         timeout_s=self.default_timeout_s)
+
+
+def judge_v2(task_id: str, raw: IcarusRun, text: str) -> Verdict:
+    """sv-iv-analyze's class of one finished run, with the detail lines that explain it."""
+    if raw.rejected:
+        detail = "\n".join(f"{d.position()}: {d.message}" for d in raw.rejected)
+        return Verdict(task_id, False, "X", "rejected", detail)
+    letter, mismatches, samples = analyze_v2(_v2_log(raw), text)
+    name = V2_CLASSES[letter][0]
+    if letter in "rR":
+        hints = [line for line in raw.report_lines if _HINT.search(line)]
+        detail = "\n".join(hints[:6]) or _first_lines(raw.sim_log, r".", 12)
+    elif letter == "T":
+        detail = "simulation timed out" if raw.timed_out else _first_lines(raw.sim_log, "TIMEOUT")
+    else:
+        detail = _first_lines(raw.compile_log + raw.sim_log)
+    return Verdict(task_id, letter == ".", letter, name, detail, mismatches, samples)
 
 
 V1_CLASSES = {
@@ -207,38 +212,34 @@ class VerilogEvalV1(Suite):
         match = re.search(r"^\s*module\s+top_module\b.*?\);", module_text, re.DOTALL | re.MULTILINE)
         return module_text[match.end():] if match else module_text
 
-    def judge(self, problem: Problem, sample: str, timeout_s: float | None = None) -> Verdict:
-        sources = [Source(f"{problem.id}_test.sv", problem.testbench + "\n", "testbench"),
-                   Source(f"{problem.id}.sv", problem.interface + "\n" + sample, "design")]
-        raw = run_icarus(sources, problem.testbench_top, flags=IVERILOG_FLAGS,
-                         timeout_s=timeout_s or self.default_timeout_s)
-        return judge_v1(problem.id, raw)
+    def job(self, problem: Problem, sample: str) -> IcarusJob:
+        """execution.py's run: test, then prompt + completion (two files, so only the latter is checked)."""
+        sources = (Source(f"{problem.id}_test.sv", problem.testbench + "\n", "testbench"),
+                   Source(f"{problem.id}.sv", problem.interface + "\n" + sample, "design"))
+        return IcarusJob(problem.id, sources, problem.testbench_top, judge_v1, flags=IVERILOG_FLAGS,
+                         timeout_s=self.default_timeout_s)
 
 
-def judge_v1(task_id: str, raw: IcarusRun) -> Verdict:
+def judge_v1(task_id: str, raw: IcarusRun, text: str) -> Verdict:
     """execution.py's decision, in its order: timeout, syntax error, any stderr, the Mismatches line."""
     if raw.rejected:
         detail = "\n".join(f"{d.position()}: {d.message}" for d in raw.rejected)
-        return Verdict(task_id, False, "failed: rejected by safety check.", "rejected", detail, wall_s=raw.wall_s)
+        return Verdict(task_id, False, "failed: rejected by safety check.", "rejected", detail)
     err = raw.compile_stderr + raw.sim_stderr
     if not raw.compiled and not err:  # upstream then runs vvp on a missing file, which prints on stderr
         err = "vvp: Unable to open input file."
     if raw.timed_out:
-        return Verdict(task_id, False, "timed out", "timeout", f"timed out during {raw.timed_out_in}",
-                       wall_s=raw.wall_s)
+        return Verdict(task_id, False, "timed out", "timeout", f"timed out during {raw.timed_out_in}")
     if "syntax error" in err:
-        return Verdict(task_id, False, "failed: syntax error.", "syntax_error", _first_lines(err),
-                       wall_s=raw.wall_s)
+        return Verdict(task_id, False, "failed: syntax error.", "syntax_error", _first_lines(err))
     if err:
-        return Verdict(task_id, False, "failed: compile error.", "compile_error", _first_lines(err, "."),
-                       wall_s=raw.wall_s)
+        return Verdict(task_id, False, "failed: compile error.", "compile_error", _first_lines(err, "."))
     match = next((m for line in raw.report_lines if (m := _V1_MISMATCH.search(line))), None)
     if not match:
         return Verdict(task_id, False, "failed: info string not matched.", "no_result",
-                       _first_lines(raw.sim_log, ".", 12), wall_s=raw.wall_s)
+                       _first_lines(raw.sim_log, ".", 12))
     wrong, total = int(match[1]), int(match[2])
     if wrong == 0:
-        return Verdict(task_id, True, "passed", "passed", "", wrong, total, raw.wall_s)
+        return Verdict(task_id, True, "passed", "passed", "", wrong, total)
     hints = "\n".join(line for line in raw.report_lines if _HINT.search(line))
-    return Verdict(task_id, False, f"failed: {wrong} out of {total} samples.", "mismatch", hints, wrong, total,
-                   raw.wall_s)
+    return Verdict(task_id, False, f"failed: {wrong} out of {total} samples.", "mismatch", hints, wrong, total)

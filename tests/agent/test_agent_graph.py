@@ -21,7 +21,7 @@ from scripted import (
     write_transcript,
 )
 
-from agent.graph import RunOptions
+from agent.options import RunOptions
 from agent.llm import LLMError
 from agent.session import new_run, open_run
 

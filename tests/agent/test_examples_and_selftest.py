@@ -12,7 +12,7 @@ from scripted import ADDSAT_GOOD, ADDSAT_SPEC, answer, exchange, write_transcrip
 
 from agent import checks
 from agent.feedback import candidate_feedback
-from agent.graph import RunOptions
+from agent.options import RunOptions
 from agent.problem import load_problem, problem_from_spec
 from agent.session import new_run
 from spec_templates.examples import golden
@@ -23,17 +23,23 @@ EXAMPLES = golden.HERE
 DEMO = EXAMPLES / "requant_demo.transcript.jsonl"
 
 
+def simulate(design, problem, work, testbench=None):
+    code = design.read_text()
+    job = problem.self_test_job(code, testbench) if testbench else problem.job(code)
+    return checks.simulate(job, work, waves=False)
+
+
 def test_example_references_pass_and_a_bug_is_located(tmp_path):
     mac = load_problem(str(EXAMPLES / "mac4x4.yaml"))
-    summary, _ = checks.simulate(EXAMPLES / "mac4x4_ref.v", mac, tmp_path / "ref", waves=False)
+    summary, _ = simulate(EXAMPLES / "mac4x4_ref.v", mac, tmp_path / "ref")
     assert summary["passed"], summary["log_excerpt"]
     buggy = tmp_path / "mac.v"  # forgets the sign of b: unsigned lanes
     buggy.write_text((EXAMPLES / "mac4x4_ref.v").read_text().replace("$signed(b[8*j +: 8])", "b[8*j +: 8]"))
-    summary, _ = checks.simulate(buggy, mac, tmp_path / "bug", waves=False)
+    summary, _ = simulate(buggy, mac, tmp_path / "bug")
     assert not summary["passed"] and summary["reason"] == "mismatch"
     assert summary["rows"][0]["signal"].startswith("acc[") and summary["rows"][0]["cycle"] == "0"
     requant = load_problem(str(EXAMPLES / "requant.yaml"))
-    summary, _ = checks.simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "rq", waves=False)
+    summary, _ = simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "rq")
     assert summary["passed"], summary["log_excerpt"]
 
 
@@ -52,13 +58,11 @@ async def loud(dut):
 
 def test_feedback_reads_the_full_log_of_a_failing_run(tmp_path):
     requant = load_problem(str(EXAMPLES / "requant.yaml"))
-    summary, result = checks.simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "loud", waves=False,
-                                      tb_source=LOUD_TB)
+    summary, result = simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "loud", LOUD_TB)
     assert "cycle=0 " not in result.log_excerpt  # the excerpt alone has lost the first mismatch
     assert summary["rows"][0]["cycle"] == "0" and summary["mismatch_counts"] == {"q": 100}
     broken = "import cocotb\nimport no_such_module_xyz\n\n\n@cocotb.test()\nasync def t(dut):\n    pass\n"
-    summary, _ = checks.simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "broken", waves=False,
-                                 tb_source=broken)
+    summary, _ = simulate(EXAMPLES / "requant_ref.v", requant, tmp_path / "broken", broken)
     assert not summary["passed"] and summary["log_excerpt_from"].startswith("first error at line")
     assert summary["log_excerpt"].startswith("Traceback")
     assert "ModuleNotFoundError: No module named 'no_such_module_xyz'" in summary["log_excerpt"]

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 from evals.score import Sample, score_samples
-from evals.suites import SUITE_IDS, get_suite
+from evals.suites import SUITES, get_suite
 
 
 @pytest.mark.needs_data
 @pytest.mark.parametrize("suite_id", [pytest.param(s, marks=pytest.mark.slow) if s == "mfm-accel" else s
-                                      for s in SUITE_IDS])  # mfm-accel: cocotb runs, over a minute
+                                      for s in SUITES])  # mfm-accel: cocotb runs, over a minute
 def test_references_pass_except_errata(suite_id, data_dir, tmp_path):
     suite = get_suite(suite_id, data_dir)
     problems = suite.problems()

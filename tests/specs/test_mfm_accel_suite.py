@@ -6,13 +6,13 @@
 import pytest
 
 from evals.score import Sample, score_samples
-from evals.suites import SUITE_IDS, get_suite
+from evals.suites import SUITES, get_suite
 from evals.suites.mfm_accel import TASKS, build_task
 
 
 def test_suite_is_registered_and_self_contained(tmp_path, monkeypatch):
     monkeypatch.setenv("HWAGENT_DATA_DIR", str(tmp_path / "nowhere"))
-    assert "mfm-accel" in SUITE_IDS
+    assert "mfm-accel" in SUITES
     suite = get_suite("mfm-accel")
     problems = suite.problems()
     assert 10 <= len(problems) <= 20 and len({p.id for p in problems}) == len(problems)

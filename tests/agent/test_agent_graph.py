@@ -21,8 +21,8 @@ from scripted import (
     write_transcript,
 )
 
-from agent.options import RunOptions
 from agent.llm import LLMError
+from agent.options import RunOptions
 from agent.session import new_run, open_run
 
 

@@ -46,7 +46,7 @@ def verilog_eval_case(data_dir: Path | None) -> tuple[list[Path], list[Path], st
             top_module = Path(tempfile.mkdtemp(prefix="hwagent-bench-")) / "TopModule.sv"
             top_module.write_text(ref.read_text().replace("module RefModule", "module TopModule"))
             return [top_module], [test, ref], "tb", "verilog-eval-v2 Prob050_kmap1"
-    example = resources.files("hwagent") / "examples" / "mac_array"
+    example = resources.files("spec_templates") / "examples" / "mac_array"
     return ([Path(str(example / "mac_array.v"))], [Path(str(example / "mac_array_tb.v"))], "mac_array_tb",
             "bundled 4x4 MAC array")
 
@@ -76,7 +76,7 @@ def run(iterations: int = 10, with_ppa: bool = True, progress=None) -> VerifyBen
         lint_times.append(time.perf_counter() - start)
         if progress:
             progress(index + 1, iterations)
-    ppa_s, mac = None, Path(str(resources.files("hwagent") / "examples" / "mac_array" / "mac_array.v"))
+    ppa_s, mac = None, Path(str(resources.files("spec_templates") / "examples" / "mac_array" / "mac_array.v"))
     if with_ppa:
         start = time.perf_counter()
         synthesize([mac], "mac_array", use_cache=False)

@@ -26,7 +26,7 @@ def agent_problem(full_id: str, data: str | Path | None = None) -> Problem:
         raise ProblemError(str(exc)) from None
     except KeyError as exc:
         raise ProblemError(str(exc.args[0])) from None
-    checked = f"the benchmark's own testbench and judge ({suite.id})"
+    checked = f"{suite.id}'s own testbench and judge"
     recipe = _recipe(suite, task)
     if suite.id == "mfm-accel":
         spec = build_task(task.id).spec

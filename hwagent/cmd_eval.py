@@ -231,7 +231,7 @@ def bench_eval(suite_id: Annotated[str, typer.Option("--suite", help="A VerilogE
     suite = _suite(suite_id, data)
     jobs = jobs or default_jobs()
     with console.status("timing", spinner="dots") if not json_out else nullcontext() as status:
-        result = run_bench(suite, jobs=jobs, repeat=repeat, progress=(lambda msg: status.update(msg)) if not json_out else None)
+        result = run_bench(suite, jobs=jobs, repeat=repeat, progress=status.update if not json_out else None)
     figures = {"suite": suite.id, "problems": result.problems, "jobs": result.jobs, "repeat": repeat, "bare_s": round(result.bare_s, 3),
                "harness_s": round(result.harness_s, 3), "ratio": round(result.ratio, 3), "target_ratio": 1.25,
                "bare_passed": result.bare_passed, "harness_passed": result.harness_passed}

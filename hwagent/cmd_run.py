@@ -111,9 +111,9 @@ def _drive(session, json_out: bool, review: bool) -> None:
                   f"{best.get('verdict', 'no design')}; run dir {session.run_dir}", highlight=False)
         if summary.get("benchmark_testbench_in_loop"):
             verdict = summary.get("official_verdict")
-            text = (f"{'passed' if verdict['passed'] else 'failed'}: {verdict['result']} ({verdict['reason']})"
-                    if verdict else "no design reached the judge")
-            out.print(f"official verdict ({summary['checked_against']}): {text}", highlight=False)
+            text = ("passed" if verdict["passed"] else f"failed: {verdict['result']} ({verdict['reason']})"
+                    ) if verdict else "no design reached the judge"
+            out.print(f"official verdict ({summary['checked_against']}): {text}", highlight=False, soft_wrap=True)
         if "self-test" in summary.get("checked_against", ""):
             out.print("[yellow]note:[/] checked only against a testbench the agent wrote itself")
     raise typer.Exit(EXIT_OK if summary.get("passed") else EXIT_DESIGN_FAILED)

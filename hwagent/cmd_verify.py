@@ -206,7 +206,7 @@ def demo_verify() -> bool:
     for tool in (tools.iverilog(), tools.yosys()):
         if not tool.found:
             fail(f"{tool.name} not found. Install: {tool.install} (or run `make demo`, which installs it)")
-    example = resources.files("hwagent") / "examples" / "mac_array"
+    example = resources.files("spec_templates") / "examples" / "mac_array"
     design, testbench = Path(str(example / "mac_array.v")), Path(str(example / "mac_array_tb.v"))
     console.print(f"design: {design}\ntestbench: {testbench}\n")
     lint_report = lint([design], top="mac_array")

@@ -79,22 +79,27 @@ class IcarusJob:
 
     def run(self, *, waves: bool = False, run_root: str | Path | None = None, keep: str = "never",
             timeout_s: float | None = None) -> JobResult:
-        """Compile and simulate; `waves` adds a VCD dump of the testbench top (a separate top module, so the
-        testbench's own behaviour is unchanged); `keep` is one of KEEP_POLICIES for the run dir."""
-        sources, tops = list(self.sources), [self.top]
-        if waves:
-            sources.append(Source("hwagent_dump.v", f'module hwagent_dump; initial begin $dumpfile("waves.vcd"); '
-                                                    f'$dumpvars(0, {self.top}); end endmodule\n', "trusted"))
-            tops.append("hwagent_dump")
-        raw = run_icarus(sources, tops, flags=list(self.flags), timeout_s=timeout_s or self.timeout_s,
-                         plusargs=list(self.plusargs), data_files=list(self.data_files),
-                         include_dirs=list(self.include_dirs), defines=dict(self.defines) or None, run_root=run_root,
-                         keep=keep == "always" or (keep == "failed" and (lambda done: not self._verdict(done).passed)))
+        """Compile and simulate exactly the recipe; `keep` is one of KEEP_POLICIES for the run dir. `waves`: a
+        failing run is simulated once more with a VCD dump of the testbench top added (a separate top module,
+        whose messages could change a verdict, so that run is never judged) and its waveform reported."""
+        limit = timeout_s or self.timeout_s
+        raw = self._icarus(list(self.sources), [self.top], limit, run_root,
+                           keep == "always" or (keep == "failed" and (lambda done: not self._verdict(done).passed)))
         verdict = self._verdict(raw)
         sim = _reconcile(judge_native(raw, None, self.fail_pattern), verdict)
         sim.run_dir, sim.waveform, sim.log_path = raw.run_dir, raw.waveform, raw.log_path
         sim.wall_s, sim.isolation = raw.wall_s, TRUSTED_TB_ISOLATION
+        if waves and not verdict.passed and raw.compiled:
+            dump = Source("hwagent_dump.v", f'module hwagent_dump; initial begin $dumpfile("waves.vcd"); '
+                                            f'$dumpvars(0, {self.top}); end endmodule\n', "trusted")
+            sim.waveform = self._icarus([*self.sources, dump], [self.top, "hwagent_dump"], limit, run_root,
+                                        True).waveform
         return JobResult(verdict, sim)
+
+    def _icarus(self, sources: list[Source], tops: list[str], timeout_s: float, run_root, keep) -> IcarusRun:
+        return run_icarus(sources, tops, flags=list(self.flags), timeout_s=timeout_s, plusargs=list(self.plusargs),
+                          data_files=list(self.data_files), include_dirs=list(self.include_dirs),
+                          defines=dict(self.defines) or None, run_root=run_root, keep=keep)
 
     def _verdict(self, raw: IcarusRun) -> Verdict:
         verdict = self.rule(self.task_id, raw, self.design_text)

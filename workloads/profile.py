@@ -261,7 +261,8 @@ class _Profiler:
                 patch_embed = M.seeded(lambda: M.PatchEmbed(cfg), self.seed + 1)
                 with torch.no_grad():
                     embedded = patch_embed(images())
-                vision_out = lambda n: embedded[:, :n]
+                def vision_out(n, embedded=embedded):
+                    return embedded[:, :n]
             vision_sections = [stem_sec, self.block(vis, stem.tokens, 0, vision_out, "forward")]
         if cfg.family == "vit":
             head = self.head("layernorm", cfg.vision.hidden, cfg.num_classes, 0, cfg.stem.tokens,

@@ -40,7 +40,7 @@ async def requant_matches_golden(dut):
                 got.append(lanes(int(dut.out_vec.value), n, 16))
 
     mon = cocotb.start_soon(capture())
-    for i in range(count):
+    for _ in range(count):
         mag = rng.choice([8, 16, 24, 32, in_w - 1])
         x = [rng.choice(edges) if rng.random() < 0.15 else rng.randint(-(1 << mag), (1 << mag) - 1) for _ in range(n)]
         res = [rng.choice([-128, 127, 0]) if rng.random() < 0.3 else rng.randint(-128, 127) for _ in range(n)]

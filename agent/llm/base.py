@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal, Protocol
 
 Role = Literal["system", "user", "assistant"]
+ErrorKind = Literal["config", "auth", "rate_limit", "server", "timeout", "connection", "malformed", "divergence",
+                    "context_length"]
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,6 @@ class Request:
     def to_dict(self) -> dict:
         return {"messages": [asdict(m) for m in self.messages], "n": self.n, "temperature": self.temperature,
                 "max_tokens": self.max_tokens, "stop": list(self.stop)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Request:
-        return cls(tuple(Message(m["role"], m["content"]) for m in data["messages"]), data.get("n", 1),
-                   data.get("temperature", 0.2), data.get("max_tokens", 4096), tuple(data.get("stop", ())))
 
     def key(self, model: str, endpoint: str = "") -> str:
         """Cache key over everything that determines the answer (never the API key)."""
@@ -70,10 +67,11 @@ class Completion:
 class LLMError(RuntimeError):
     """A provider call that failed after the SDK's retries; `kind` says why.
 
-    kinds: config (missing key/server), auth, rate_limit, server, timeout, connection, malformed, divergence.
+    kinds (ErrorKind): config (missing key/server), auth, rate_limit, server, timeout, connection, malformed,
+    divergence (a replayed transcript does not match), context_length (the prompt exceeds the model's window).
     """
 
-    def __init__(self, kind: str, message: str, provider: str = ""):
+    def __init__(self, kind: ErrorKind, message: str, provider: str = ""):
         super().__init__(f"{provider + ': ' if provider else ''}{kind}: {message}")
         self.kind = kind
         self.message = message

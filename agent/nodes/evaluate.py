@@ -16,8 +16,8 @@ from agent.rundir import write_json
 def lint(state: AgentState, ctx: RunContext) -> dict:
     start = time.monotonic()
     out = []
-    for cand in state["candidates"]:
-        cand = dict(cand)
+    for original in state["candidates"]:
+        cand = dict(original)
         if cand.get("path") and "lint" not in cand:
             design = Path(cand["path"])
             cand["ports"] = checks.check_ports(design, ctx.problem)
@@ -31,8 +31,8 @@ def lint(state: AgentState, ctx: RunContext) -> dict:
 def simulate(state: AgentState, ctx: RunContext) -> dict:
     start = time.monotonic()
     out = []
-    for cand in state["candidates"]:
-        cand = dict(cand)
+    for original in state["candidates"]:
+        cand = dict(original)
         ready = cand.get("path") and cand["ports"]["ok"] and cand["lint"]["passed"]
         if ready and "sim" not in cand:
             design = Path(cand["path"])
@@ -52,8 +52,8 @@ def ppa(state: AgentState, ctx: RunContext) -> dict:
     start = time.monotonic()
     budget = ctx.problem.spec.ppa
     out = []
-    for cand in state["candidates"]:
-        cand = dict(cand)
+    for original in state["candidates"]:
+        cand = dict(original)
         if budget is not None and not budget.empty and (cand.get("sim") or {}).get("passed") and "ppa" not in cand:
             cand["ppa"] = checks.run_ppa(Path(cand["path"]), ctx.problem)
             write_json(Path(cand["path"]).parent / "ppa.json", cand["ppa"])

@@ -204,8 +204,10 @@ def test_rtllm_problem_through_the_cli(tmp_path):
         exchange(wrong, expect=["Module name"]),
         exchange(right, expect=["Test completed with", "failures"]),
     ], "RTLLM adder: forgets the carry-in, then fixed")
-    result = hwagent("run", "rtllm-v2/adder_8bit", "--llm", f"replay/{transcript}", "--out", str(tmp_path / "runs"),
-                     "--json")
+    result = hwagent("run", "rtllm-v2/adder_8bit", "--llm", f"replay/{transcript}", "--out", str(tmp_path / "runs"))
     assert result.returncode == 0, result.stderr
-    summary = __import__("json").loads(result.stdout)
-    assert summary["passed"] and summary["official_verdict"]["passed"]
+    assert "official verdict (rtllm-v2's own testbench and judge): passed\n" in result.stdout
+    summary = json.loads(next((tmp_path / "runs").glob("*/summary.json")).read_text())
+    assert summary["passed"] and summary["official_verdict"]["passed"] and summary["benchmark_testbench_in_loop"]
+    first = json.loads(next((tmp_path / "runs").glob("*/iter_01/cand_0/sim.json")).read_text())
+    assert first["official"]["result"] == "failed: pass message not printed." and first["reason"] == "mismatch"

@@ -31,7 +31,7 @@ def anthropic_provider(server, **kw):
 
 
 PROVIDERS = {"openai": (openai_provider, lambda text: openai_chat([text])),
-             "anthropic": (anthropic_provider, lambda text: anthropic_message(text))}
+             "anthropic": (anthropic_provider, anthropic_message)}
 
 
 @pytest.mark.parametrize("vendor", PROVIDERS)

@@ -9,7 +9,7 @@ import pytest
 from verify import tools
 from verify.ppa import SynthesisError, synthesize
 
-MAC = Path(str(resources.files("hwagent") / "examples" / "mac_array" / "mac_array.v"))
+MAC = Path(str(resources.files("spec_templates") / "examples" / "mac_array" / "mac_array.v"))
 needs_stdcells = pytest.mark.skipif(not (tools.liberty().found and tools.opensta().found),
                                     reason="OSU018 liberty / OpenSTA missing (apt-get install opensta "
                                            "qflow-tech-osu018)")

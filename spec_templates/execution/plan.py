@@ -104,7 +104,8 @@ def _speculative(target: ModelProfile, bits: dict | None, draft: DraftModel, eng
         alphas.append((options.measured_alpha, "measured"))
     sweeps = []
     for alpha, source in alphas:
-        speculative.check_alpha(alpha)
+        if source == "given":
+            speculative.check_alpha(alpha)
         points = [speculative_point(alpha, g, draft.decode.cycles, verify[g], plain.cycles, engine.budget.clock_mhz)
                   for g in verify]
         sweeps.append(SpeculativeSweep(alpha=alpha, source=source, points=points))
@@ -147,6 +148,20 @@ def render_markdown(plan: ExecutionPlan) -> str:
                              keep_trailing_newline=True)
     env.filters["n"] = lambda v: f"{v:,}"
     return env.from_string(text).render(p=plan)
+
+
+def execution_plan(derivation, profile: ModelProfile, budget: HardwareBudget,
+                   weight_bits: dict[str, float] | None = None) -> ExecutionPlan:
+    """The plan on the GEMM engine a derivation (`spec_templates.derive.derive`) emitted."""
+    engine = Engine(derivation.engine["rows"], derivation.engine["cols"], budget)
+    return build_plan(profile, budget, weight_bits, engine=engine)
+
+
+def plan_summary(plan: ExecutionPlan) -> dict:
+    """The headline figures: tokens/s, the chosen attention forms, fusion totals, best gamma per alpha."""
+    data = plan_json(plan)
+    return {"decode_tokens_per_s": plan.decode_tokens_per_s, "attention": data["attention_summary"],
+            "fusion": plan.fusion_totals, "speculative_best": data["speculative_best"]}
 
 
 def plan_json(plan: ExecutionPlan) -> dict:

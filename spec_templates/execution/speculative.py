@@ -31,10 +31,12 @@ def check_gamma(gamma: int) -> None:
 
 
 def expected_tokens(alpha: float, gamma: int) -> float:
-    """Expected tokens per verify step: (1 - alpha^(gamma+1)) / (1 - alpha)."""
-    check_alpha(alpha)
+    """Expected tokens per verify step: (1 - alpha^(gamma+1)) / (1 - alpha); gamma + 1 at alpha = 1 (a measured
+    draft that always agrees; a given alpha must be below 1, `check_alpha`)."""
+    if not 0 <= alpha <= 1:
+        raise ExecutionError(f"alpha {alpha:g} is outside [0, 1]")
     check_gamma(gamma)
-    return (1 - alpha ** (gamma + 1)) / (1 - alpha)
+    return gamma + 1.0 if alpha == 1 else (1 - alpha ** (gamma + 1)) / (1 - alpha)
 
 
 class SpeculativePoint(BaseModel):

@@ -49,7 +49,11 @@ def load_workload(source: str, what: str = "workload"):
         try:
             if isinstance(data, dict) and "bits_map" in data:
                 compressed = CompressedModel.model_validate(data)
-                return compressed.profile, weight_bits_of(compressed.bits_map)
+                changes = [f"{compressed.weight_bits_avg:.2f} bits"] + [
+                    f"{p.stack} heads {p.heads[0]}->{p.heads[1]}, MLP {p.mlp_dim[0]}->{p.mlp_dim[1]}"
+                    for p in compressed.pruning if p.heads[0] != p.heads[1] or p.mlp_dim[0] != p.mlp_dim[1]]
+                name = f"{compressed.profile.model} compressed ({'; '.join(changes)})"
+                return compressed.profile.model_copy(update={"model": name}), weight_bits_of(compressed.bits_map)
             return ModelProfile.model_validate(data), None
         except ValidationError as exc:
             first = exc.errors()[0]

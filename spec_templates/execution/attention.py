@@ -24,10 +24,9 @@ not part of the baseline golden model). The SRAM budget is the whole `sram_kib`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from accelerator_baseline.cycle_model import TIMING, softmax_cycles
 from spec_templates.execution.engine import Engine, ExecutionError
@@ -38,9 +37,10 @@ ACC_BYTES = 4  # int32 O accumulator
 STAT_BYTES = 4  # int32 running max and running sum per row
 
 
-@dataclass(frozen=True)
-class AttentionShape:
+class AttentionShape(BaseModel):
     """The attention of one stack in one phase."""
+
+    model_config = ConfigDict(frozen=True)
 
     name: str
     q_len: int
@@ -90,14 +90,7 @@ class AttentionCost(BaseModel):
         return max(parts, key=parts.get)
 
 
-class AttentionPlan(BaseModel):
-    name: str
-    q_len: int
-    kv_len: int
-    head_dim: int
-    heads: int
-    kv_heads: int
-    instances: int
+class AttentionPlan(AttentionShape):
     sram_bytes: int
     offchip_bytes_per_cycle: float
     materialised: AttentionCost
@@ -191,7 +184,5 @@ def plan_attention(shape: AttentionShape, engine: Engine) -> AttentionPlan:
     fastest = min(c.cycles for c in fitting)
     ties = [c for c in fitting if c.cycles <= fastest * (1 + TIE_TOLERANCE)]
     chosen = min(ties, key=lambda c: (c.offchip_bytes, c.onchip_bytes, c.cycles))
-    return AttentionPlan(name=shape.name, q_len=shape.q_len, kv_len=shape.kv_len, head_dim=shape.head_dim,
-                         heads=shape.heads, kv_heads=shape.kv_heads, instances=shape.instances,
-                         sram_bytes=engine.sram_bytes, offchip_bytes_per_cycle=engine.bandwidth,
-                         materialised=mat, options=options, chosen=chosen)
+    return AttentionPlan(**shape.model_dump(), sram_bytes=engine.sram_bytes,
+                         offchip_bytes_per_cycle=engine.bandwidth, materialised=mat, options=options, chosen=chosen)

@@ -49,7 +49,7 @@ def test_speculative_point_and_cascade_by_hand():
 
 def test_tiled_attention_by_hand():
     engine = Engine(4, 4, budget(pe_count=16, offchip_bytes_per_cycle=4))
-    shape = AttentionShape("t", q_len=8, kv_len=8, head_dim=4, heads=1, kv_heads=1, instances=1)
+    shape = AttentionShape(name="t", q_len=8, kv_len=8, head_dim=4, heads=1, kv_heads=1, instances=1)
     cost = tiled(shape, engine, 4, 4)
     step = 2 * (4 + 9) + 4 + 9  # the vector unit: two passes over 4 scores and the O rescale bound each step
     final = TIMING.recip_cycles + 4 + 9
@@ -61,7 +61,7 @@ def test_tiled_attention_by_hand():
 
 
 def test_materialised_attention_by_hand_and_when_it_does_not_fit():
-    shape = AttentionShape("t", q_len=8, kv_len=8, head_dim=4, heads=1, kv_heads=1, instances=1)
+    shape = AttentionShape(name="t", q_len=8, kv_len=8, head_dim=4, heads=1, kv_heads=1, instances=1)
     roomy = materialised(shape, Engine(4, 4, budget(pe_count=16, offchip_bytes_per_cycle=4)))
     assert roomy.fits and roomy.onchip_bytes == 64 + 64 + 2 * 64 * 4 + 2 * 64 and roomy.offchip_bytes == 128
     assert roomy.array_cycles == 16 + 16 and roomy.vector_cycles == 2 * softmax_cycles(8)
@@ -71,13 +71,15 @@ def test_materialised_attention_by_hand_and_when_it_does_not_fit():
     plan = plan_attention(shape, small)
     assert plan.chosen.form == "tiled" and plan.chosen.fits
     with pytest.raises(ExecutionError, match="sram_kib"):
-        plan_attention(AttentionShape("t", 64, 64, 512, 1, 1, 1), small)
+        plan_attention(AttentionShape(name="t", q_len=64, kv_len=64, head_dim=512, heads=1, kv_heads=1,
+                                      instances=1), small)
 
 
 def test_materialised_attention_array_cycles_are_the_baseline_blocks():
     cfg = CONFIGS["vit_tiny"]  # 16 tokens, d 192, 3 heads, 16x16: every GEMM at tile efficiency 1
     est = {g["name"]: g for g in estimate_block(cfg).gemms}
-    shape = AttentionShape("vit", cfg.tokens, cfg.tokens, cfg.d_head, cfg.heads, cfg.heads, 1)
+    shape = AttentionShape(name="vit", q_len=cfg.tokens, kv_len=cfg.tokens, head_dim=cfg.d_head, heads=cfg.heads,
+                           kv_heads=cfg.heads, instances=1)
     cost = materialised(shape, Engine(16, 16, budget()))
     assert cost.array_cycles == est["qk1"]["cycles"] + est["av1"]["cycles"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hwagent import cmd_baseline, cmd_bench, cmd_demo, cmd_eval, cmd_run, cmd_verify, cmd_workloads
+from hwagent import cmd_baseline, cmd_bench, cmd_demo, cmd_eval, cmd_plan, cmd_run, cmd_verify, cmd_workloads
 
 app = typer.Typer(
     name="hwagent",
@@ -19,6 +19,7 @@ cmd_verify.register(app)
 cmd_bench.register(app)
 cmd_baseline.register(app)
 cmd_workloads.register(app)
+cmd_plan.register(app)
 cmd_eval.register(app)
 cmd_run.register(app)
 

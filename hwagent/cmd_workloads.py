@@ -212,7 +212,9 @@ def spec_cmd(
     """Derive the array shape, dataflow and tiling, and write per-unit specs, golden vectors and testbenches."""
     import yaml
 
+    from hwagent.cmd_plan import print_plan
     from spec_templates.derive import derive, weight_bits_of, write_specs
+    from spec_templates.execution.plan import execution_plan, plan_summary, write_plan
     from spec_templates.mapping import BudgetError, parse_budget
     from workloads.compress import CompressedModel
     from workloads.profile import ModelProfile
@@ -243,14 +245,18 @@ def spec_cmd(
             progress.add_task("deriving specs", total=None)
             derivation = derive(prof, hw, weight_bits=bits, vector_count=vector_rows)
             files = write_specs(derivation, out)
+            plan = execution_plan(derivation, prof, hw, bits)  # hwagent plan's tables, beside the specs
+            files += write_plan(plan, out)
     except (BudgetError, ValueError) as exc:
         fail(str(exc).splitlines()[0])
     checks = _check_units(derivation, out, json_out) if check else {}
-    summary = derivation.summary() | {"out": str(out), "files": len(files), "checks": checks}
+    summary = derivation.summary() | {"out": str(out), "files": len(files), "checks": checks,
+                                      "execution": plan_summary(plan)}
     if json_out:
         emit_json(summary)
     else:
         print_derivation(derivation, out, checks)
+        print_plan(plan)
     if checks and not all(checks.values()):
         raise typer.Exit(1)
 

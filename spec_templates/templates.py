@@ -12,12 +12,15 @@ import jinja2
 @functools.cache
 def environment(trim: bool = True) -> jinja2.Environment:
     """`trim`: trim_blocks/lstrip_blocks for Markdown; off for generated Python, where indentation matters."""
-    return jinja2.Environment(loader=jinja2.FunctionLoader(_load), undefined=jinja2.StrictUndefined,
-                              trim_blocks=trim, lstrip_blocks=trim, keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(_load), undefined=jinja2.StrictUndefined,
+                             trim_blocks=trim, lstrip_blocks=trim, keep_trailing_newline=True, autoescape=False)
+    env.filters["n"] = lambda value: f"{value:,}"  # thousands separators
+    return env
 
 
 def _load(name: str) -> str:
-    return resources.files("spec_templates").joinpath(name).read_text()
+    """`unit.md.j2`, or a subpackage's template as `execution/execution.md.j2`."""
+    return resources.files("spec_templates").joinpath(*name.split("/")).read_text()
 
 
 def render(template: str, *, trim: bool = True, **values) -> str:

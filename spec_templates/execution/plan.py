@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
-import jinja2
 from pydantic import BaseModel
 
 from spec_templates.execution import attention, decode, fusion, speculative
@@ -26,6 +24,7 @@ from spec_templates.execution.speculative import (
     speculative_point,
 )
 from spec_templates.mapping import HardwareBudget
+from spec_templates.templates import render
 from workloads.profile import ModelProfile
 
 DECODERS = ("decoder", "vlm")
@@ -143,11 +142,7 @@ def build_plan(profile: ModelProfile, budget: HardwareBudget, weight_bits: dict[
 
 
 def render_markdown(plan: ExecutionPlan) -> str:
-    text = resources.files("spec_templates.execution").joinpath("execution.md.j2").read_text()
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
-    env.filters["n"] = lambda v: f"{v:,}"
-    return env.from_string(text).render(p=plan)
+    return render("execution/execution.md.j2", p=plan)
 
 
 def execution_plan(derivation, profile: ModelProfile, budget: HardwareBudget,

@@ -53,4 +53,4 @@ lint-code: setup
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .hwagent-cache runs *.egg-info
+	rm -rf $(VENV) runs *.egg-info

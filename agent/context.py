@@ -5,6 +5,8 @@ State keys are stable: a run checkpointed by an older hwagent resumes with today
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,10 +15,14 @@ from typing import TypedDict
 
 from agent.candidate import Candidate
 from agent.feedback import render
-from agent.llm import LLMClient, Message, Request
+from agent.llm import Completion, LLMClient, Message, Request
 from agent.llm.client import default_cache_dir
 from agent.options import RunOptions
 from agent.problem import Problem
+
+
+class WallBudgetSpent(RuntimeError):
+    """`--max-wall` ended while the run waited for the model; finished work is checkpointed."""
 
 
 class AgentState(TypedDict, total=False):
@@ -91,8 +97,9 @@ class RunContext:
         updates (usage, calls, tiers)."""
         client = self.client(state)
         messages = (Message("system", render("system.j2").strip()), Message("user", prompt))
-        completion = client.complete(Request(messages, n=n, temperature=self.options.temperature_for(n),
-                                             max_tokens=self.options.answer_tokens))
+        request = Request(messages, n=n, temperature=self.options.temperature_for(n),
+                          max_tokens=self.options.answer_tokens)
+        completion = self._within_wall(state, client, request)
         got = completion.usage
         usage = dict(state.get("usage") or zero_usage())
         usage["prompt_tokens"] += got.prompt_tokens
@@ -111,6 +118,30 @@ class RunContext:
         self.emit("llm", {"what": what, "model": client.label, "prompt_tokens": got.prompt_tokens,
                           "cached": completion.cached})
         return completion.texts, {"usage": usage, "tiers": tiers, "calls": calls}
+
+    def _within_wall(self, state: AgentState, client: LLMClient, request: Request) -> Completion:
+        """The call, abandoned when `max_wall_s` ends first (the SDK's own timeout and retries could take
+        minutes); the abandoned call runs on in a daemon thread that dies with the process."""
+        if not self.options.max_wall_s:
+            return client.complete(request)
+        remaining = self.options.max_wall_s - self.elapsed(state)
+        answers: queue.Queue = queue.Queue(maxsize=1)
+
+        def call() -> None:
+            try:
+                answers.put((client.complete(request), None))
+            except BaseException as exc:  # noqa: BLE001 -- handed to the waiting thread
+                answers.put((None, exc))
+
+        threading.Thread(target=call, daemon=True, name="llm-call").start()
+        try:
+            completion, error = answers.get(timeout=max(remaining, 0.0))
+        except queue.Empty:
+            raise WallBudgetSpent(f"budget: {self.options.max_wall_s:.0f} s wall time used "
+                                  f"(while waiting for {client.label})") from None
+        if error is not None:
+            raise error
+        return completion
 
     def elapsed(self, state: AgentState) -> float:
         return state.get("elapsed_s", 0.0) + (time.monotonic() - self.started)

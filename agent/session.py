@@ -24,6 +24,7 @@ from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
+from agent.context import WallBudgetSpent
 from agent.graph import RunContext, RunOptions, build_graph, initial_state, recursion_limit
 from agent.options import build_options
 from agent.problem import Problem, Resolver, load_problem
@@ -69,9 +70,12 @@ class Session:
         else:
             payload = self._resume_payload(snapshot, reviewer)
         while True:
-            for update in self.graph.stream(payload, self.config, stream_mode="updates", durability="sync"):
-                for node in update:
-                    self.emit("node", {"node": node})
+            try:
+                for update in self.graph.stream(payload, self.config, stream_mode="updates", durability="sync"):
+                    for node in update:
+                        self.emit("node", {"node": node})
+            except WallBudgetSpent as exc:
+                return self.write_interrupted(str(exc), status=str(exc))
             snapshot = self.graph.get_state(self.config)
             if not snapshot.next:
                 return self.summary()
@@ -88,13 +92,14 @@ class Session:
     def summary(self) -> dict:
         return read_summary(self.run_dir)
 
-    def write_interrupted(self, error: str) -> dict:
-        """After an exception (e.g. the provider stayed down): summary of what exists, how to continue."""
+    def write_interrupted(self, error: str, status: str | None = None) -> dict:
+        """After an exception (e.g. the provider stayed down) or a spent wall budget: summary of what exists, how
+        to continue."""
         state = self.state()
         best = state.get("best")
         if best and best.get("code"):
             (self.run_dir / "design.v").write_text(best["code"])
-        summary = {"problem": self.problem.id, "top": self.problem.top, "status": f"interrupted: {error}",
+        summary = {"problem": self.problem.id, "top": self.problem.top, "status": status or f"interrupted: {error}",
                    "passed": False, "iterations": state.get("iteration", 0), "usage": state.get("usage"),
                    "history": state.get("history"), "checked_against": self.problem.checked_against,
                    "benchmark_testbench_in_loop": self.problem.official, "resume": f"hwagent resume {self.run_id}"}

@@ -131,3 +131,18 @@ def test_review_prompt_on_the_terminal(tmp_path):
                      str(tmp_path / "runs"), input="stop\n")
     assert result.returncode == 1 and "stopped: by reviewer" in result.stdout
     assert "Mismatches on y" in result.stdout and "| 2 | 25 | 255 | 44 |" in result.stdout  # shown before asking
+
+
+def test_max_wall_ends_a_hanging_llm_call(tmp_path):
+    from llm_loopback import LoopbackServer, Reply, openai_chat
+
+    with LoopbackServer([Reply(200, openai_chat([answer(ADDSAT_GOOD)], 900, 150), delay_s=60)]) as server:
+        env = {"SLOW_BASE_URL": server.url + "/v1"}
+        start = time.monotonic()
+        result = hwagent("run", str(ADDSAT_SPEC), "--llm", "openai-api/slow/coder", "--max-wall", "3", "--out",
+                         str(tmp_path / "runs"), "--json", env=env)
+        took = time.monotonic() - start
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status"].startswith("budget: 3 s wall time used (while waiting for openai-api/slow/coder")
+    assert took < 30, f"--max-wall 3 took {took:.0f} s"  # the hanging call was not waited for (60 s)

@@ -71,3 +71,13 @@ def test_templates_ship_inside_the_wheel():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["*"]
     assert "*.j2" in patterns and "**/*.j2" in patterns
+
+
+def test_ruff_is_clean():
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    result = subprocess.run([ruff, "check", "--no-cache", str(REPO)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -98,7 +98,7 @@ class RunContext:
         client = self.client(state)
         messages = (Message("system", render("system.j2").strip()), Message("user", prompt))
         request = Request(messages, n=n, temperature=self.options.temperature_for(n),
-                          max_tokens=self.options.answer_tokens)
+                          max_tokens=self.options.answer_tokens, seed=self.options.seed)
         completion = self._within_wall(state, client, request)
         got = completion.usage
         usage = dict(state.get("usage") or zero_usage())

@@ -33,6 +33,8 @@ class RunOptions(BaseModel):
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for one candidate")
     sample_temperature: float = Field(0.7, ge=0, le=2, description=(
         "Lowest temperature when several candidates are drawn per iteration (k > 1)"))
+    seed: int | None = Field(None, ge=0, description=(
+        "Sampling seed sent to the provider (where it takes one) and part of the response-cache key"))
     answer_tokens: int = Field(4096, ge=16, description="Completion token limit per answer")
     history_lines: int = Field(6, ge=0, description="Earlier iterations summarised in the prompt (lines)")
     history_chars: int = Field(400, ge=0, description="Characters of that summary at most")

@@ -49,10 +49,69 @@ def _tables(summary: dict, rows: list[dict]) -> list[tuple[str, list[str], list[
         failing.append([task + (" (erratum)" if task in {e["problem"] for e in summary["errata"]} else ""),
                         f"{passed}/{len(task_rows)}", ", ".join(f"{k} x{v}" for k, v in reasons.most_common()),
                         note[0][:120] if note else ""])
-    return [("Pass rates", ["", "tasks", "samples", "tasks solved", *ks], overview),
+    return [*_eval_run_tables(summary), ("Pass rates", ["", "tasks", "samples", "tasks solved", *ks], overview),
             ("Failure classes", ["class", "samples", "samples (errata excluded)", "meaning"], classes),
             ("Errata (known problems of the suite, reported apart)", ["problem", "tool", "reason"], errata),
             ("Tasks with failing samples", ["task", "passed", "classes", "first failure"], failing)]
+
+
+def _eval_run_tables(summary: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """For a folder written by `hwagent eval run`: the setting, pass@1 by iteration, usage and cascade tiers."""
+    run = summary.get("eval_run")
+    if not run:
+        return []
+    setting = [["setting", run["setting"]], ["benchmark testbench in the loop",
+                                              "yes" if run["benchmark_testbench_in_loop"] else "no"],
+               ["models", ", ".join(run["models"])], ["samples per problem", str(run["samples_per_problem"])],
+               ["finished", f"{run['finished']} of {run['total']}"]]
+    if run.get("stopped"):
+        setting.append(["stopped", run["stopped"]])
+    usage = run["usage"]
+    cost = [["LLM calls", str(usage["llm_calls"])], ["tokens", f"{usage['prompt_tokens']} prompt + "
+                                                             f"{usage['completion_tokens']} completion"],
+            ["cost (USD)", str(usage["cost_usd"])], ["solved problems", str(usage["solved_problems"])],
+            ["tokens per solved problem", str(usage["tokens_per_solved_problem"])],
+            ["cost per solved problem (USD)", str(usage["cost_per_solved_problem"])]]
+    curve = [[str(p["iteration"]), f"{p['pass@1']:.4f}"] for p in run["pass_at_1_by_iteration"]]
+    tiers = [[str(t["tier"]), t["model"], str(t["solved"]), f"{t['share_of_solved']:.0%}", str(t["calls"]),
+              str(t["tokens"]), str(t["cost_usd"])] for t in run["tiers"]]
+    tables = [("Eval run", ["", ""], setting), ("pass@1 by iteration", ["iteration", "pass@1"], curve),
+              ("LLM usage", ["", ""], cost)]
+    if len(tiers) > 1:
+        tables.append(("Cascade tiers", ["tier", "model", "solved", "share of solved", "calls", "tokens",
+                                         "cost (USD)"], tiers))
+    return tables
+
+
+def iteration_chart(summary: dict) -> bytes | None:
+    """PNG of an eval run: pass@1 by iteration, and tokens per solved problem per tier."""
+    run = summary.get("eval_run")
+    if not run:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    curve = run["pass_at_1_by_iteration"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot([p["iteration"] for p in curve], [p["pass@1"] * 100 for p in curve], marker="o")
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.set_ylim(0, 100)
+    left.set_xlabel("iteration")
+    left.set_ylabel("pass@1 (%)")
+    left.set_title(f"pass@1 by iteration ({run['solver']})")
+    tiers = run["tiers"]
+    right.bar([t["model"].rsplit("/", 1)[-1] for t in tiers],
+              [t["tokens"] / t["solved"] if t["solved"] else 0 for t in tiers], color="tab:green")
+    right.set_ylabel("tokens per solved sample")
+    right.set_title("cost per solved (tokens; USD in the tables)")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def render_markdown(summary: dict, rows: list[dict]) -> str:
@@ -107,14 +166,16 @@ def pass_rate_chart(summary: dict) -> bytes:
 
 
 def render_html(summary: dict, rows: list[dict]) -> str:
-    chart = base64.b64encode(pass_rate_chart(summary)).decode()
+    charts = [pass_rate_chart(summary), iteration_chart(summary)]
+    images = "".join(f"<img alt='chart' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+                     for png in charts if png)
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              f"<title>{html.escape(summary['suite'])}: scored run</title>",
              ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
              "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
              "th{background:#eee}</style></head><body>"),
              f"<h1>{html.escape(summary['suite'])}: scored run</h1>",
-             f"<img alt='pass-rate chart' src='data:image/png;base64,{chart}'>"]
+             images]
     for title, header, body in _tables(summary, rows):
         parts.append(f"<h2>{html.escape(title)}</h2>")
         if not body:
@@ -134,4 +195,8 @@ def write_report(out_dir: Path) -> tuple[Path, Path]:
     markdown, page = Path(out_dir) / "report.md", Path(out_dir) / "report.html"
     markdown.write_text(render_markdown(summary, rows))
     page.write_text(render_html(summary, rows))
+    (Path(out_dir) / "report_pass_rate.png").write_bytes(pass_rate_chart(summary))
+    curve = iteration_chart(summary)
+    if curve:
+        (Path(out_dir) / "report_iterations.png").write_bytes(curve)
     return markdown, page

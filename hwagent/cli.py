@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from hwagent import cmd_baseline, cmd_bench, cmd_demo, cmd_eval, cmd_plan, cmd_run, cmd_verify, cmd_workloads
+from hwagent import (
+    cmd_baseline,
+    cmd_bench,
+    cmd_demo,
+    cmd_eval,
+    cmd_plan,
+    cmd_run,
+    cmd_verify,
+    cmd_workloads,
+)
 
 app = typer.Typer(
     name="hwagent",

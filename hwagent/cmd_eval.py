@@ -27,8 +27,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 
 def register(app: typer.Typer) -> None:
+    from hwagent import cmd_eval_run
     from hwagent.cmd_bench import bench_app
 
+    cmd_eval_run.register()
     app.add_typer(eval_app, name="eval")
     bench_app.command("eval")(bench_eval)
 

@@ -169,6 +169,7 @@ def run(
     cache: Annotated[bool | None, _flag("cache", "--cache/--no-cache")] = None,
     temperature: Annotated[float | None, _flag("temperature")] = None,
     sample_temperature: Annotated[float | None, _flag("sample_temperature")] = None,
+    seed: Annotated[int | None, _flag("seed")] = None,
     answer_tokens: Annotated[int | None, _flag("answer_tokens")] = None,
     history_lines: Annotated[int | None, _flag("history_lines")] = None,
     history_chars: Annotated[int | None, _flag("history_chars")] = None,
@@ -187,7 +188,7 @@ def run(
     flags = {"candidates": candidates, "max_iters": max_iters, "budget_usd": budget_usd, "max_tokens": max_tokens,
              "max_wall_s": max_wall, "escalate_after": escalate_after, "plan": plan, "review": review,
              "trace": trace, "cache": cache, "temperature": temperature, "sample_temperature": sample_temperature,
-             "answer_tokens": answer_tokens, "history_lines": history_lines, "history_chars": history_chars,
+             "seed": seed, "answer_tokens": answer_tokens, "history_lines": history_lines, "history_chars": history_chars,
              "lint_feedback_chars": lint_feedback_chars, "testbench_rewrites": testbench_rewrites,
              "sim_timeout_s": sim_timeout}
     options = _options(config, _models(llm, cascade) if llm or cascade else None, flags)

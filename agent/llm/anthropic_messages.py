@@ -14,7 +14,8 @@ from agent.llm.openai_chat import translate
 class AnthropicMessages:
     """`anthropic/<model>`. Messages has no `n`: n samples are n calls (bounded by the caller's limit).
 
-    The Messages API of this SDK generation takes no `temperature`; samples differ by the model's own sampling.
+    The Messages API of this SDK generation takes no `temperature` or `top_p`; samples differ by the model's own
+    sampling.
     """
 
     def __init__(self, name: str, model: str, api_key: str, base_url: str | None = None, *,

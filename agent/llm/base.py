@@ -27,10 +27,13 @@ class Request:
     temperature: float = 0.2
     max_tokens: int = 4096
     stop: tuple[str, ...] = ()
+    top_p: float | None = None  # None: the provider's default
+    seed: int | None = None  # sample index of a repeated request: distinct samples, distinct cache entries
 
     def to_dict(self) -> dict:
-        return {"messages": [asdict(m) for m in self.messages], "n": self.n, "temperature": self.temperature,
+        data = {"messages": [asdict(m) for m in self.messages], "n": self.n, "temperature": self.temperature,
                 "max_tokens": self.max_tokens, "stop": list(self.stop)}
+        return data | {k: v for k, v in (("top_p", self.top_p), ("seed", self.seed)) if v is not None}
 
     def key(self, model: str, endpoint: str = "") -> str:
         """Cache key over everything that determines the answer (never the API key)."""

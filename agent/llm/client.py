@@ -20,6 +20,8 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +126,26 @@ def _concurrency(ref: ModelRef) -> int:
     return int(os.environ.get(var, DEFAULT_CONCURRENCY.get(ref.provider, 1)))
 
 
-def _semaphore(ref: ModelRef) -> threading.BoundedSemaphore:
+ConcurrencyGate = Callable[[str, int], AbstractContextManager]  # (provider key, limit) -> held during a call
+_GATE: list[ConcurrencyGate] = []
+
+
+def set_concurrency_gate(gate: ConcurrencyGate | None) -> None:
+    """Replace this process's per-provider semaphores by a shared gate (several processes or Ray workers calling
+    one provider: the limit then holds across all of them, not per worker)."""
+    _GATE[:] = [gate] if gate else []
+
+
+def concurrency_limit(model: str) -> tuple[str, int]:
+    """(provider key, HWAGENT_<PROVIDER>_CONCURRENCY or the default) of a model string."""
+    ref = parse_model(model)
+    return ref.server or ref.provider, _concurrency(ref)
+
+
+def _semaphore(ref: ModelRef) -> AbstractContextManager:
     key = ref.server or ref.provider
+    if _GATE:
+        return _GATE[0](key, _concurrency(ref))
     with _SEMAPHORE_LOCK:
         if key not in _SEMAPHORES:
             _SEMAPHORES[key] = threading.BoundedSemaphore(_concurrency(ref))

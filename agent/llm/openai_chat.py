@@ -43,6 +43,7 @@ class OpenAIChat:
             kwargs["n"] = n
         if request.stop:
             kwargs["stop"] = list(request.stop)
+        kwargs |= {k: v for k, v in (("top_p", request.top_p), ("seed", request.seed)) if v is not None}
         try:
             return self._client.chat.completions.create(**kwargs)
         except openai.APIError as exc:

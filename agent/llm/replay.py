@@ -13,6 +13,11 @@ Matching: an exchange with `request` must match the live request exactly (messag
 max_tokens, stop); a scripted exchange may instead carry `expect: ["substring", ...]`, strings that must all
 occur in the last user message, and `expect_n`. An exchange with `error: {"kind": ..., "message": ...}`
 raises that LLMError (to replay a provider outage).
+
+Order: exchanges are answered in file order, unless the header says `"order": "keyed"`: then each call takes the
+exchange whose `expect` strings all occur in the prompt, whose `seed` (if given) is the request's and whose `call`
+(default 0) is this client's call number. Keyed transcripts serve many independent conversations at once, as
+`hwagent eval run` needs (each (problem, sample) has its own client, possibly in another process).
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ class Replay:
 
     def complete(self, request: Request) -> Completion:
         with self._lock:
-            index = self.position
+            index = self._keyed(request) if self.header.get("order") == "keyed" else self.position
             if index >= len(self.exchanges):
                 raise ReplayDivergence(f"{self.path}: the run asks for exchange {index + 1} but the transcript "
                                        f"has only {len(self.exchanges)}", self.name)
@@ -87,6 +92,15 @@ class Replay:
         usage = response.get("usage", {})
         return Completion(texts, Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
                           exchange.get("model", self.name))
+
+    def _keyed(self, request: Request) -> int:
+        last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+        for index, exchange in enumerate(self.exchanges):
+            if exchange.get("call", 0) == self.position and exchange.get("seed", request.seed) == request.seed \
+                    and all(text in last_user for text in exchange.get("expect", [])):
+                return index
+        raise ReplayDivergence(f"{self.path}: no exchange for call {self.position + 1} (seed {request.seed}) "
+                               f"matches the prompt, which ends with:\n{last_user[-800:]}", self.name)
 
     def _check(self, index: int, exchange: dict, request: Request) -> None:
         where = f"{self.path}: exchange {index + 1}"

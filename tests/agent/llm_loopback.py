@@ -18,10 +18,12 @@ class Reply:
 
 
 class LoopbackServer:
-    """Serves `replies` in order (the last one repeats); records every request (path, headers, JSON body)."""
+    """Serves `replies` in order (the last one repeats), or what `respond(path, body)` returns for each request;
+    records every request (path, headers, JSON body)."""
 
-    def __init__(self, replies: list[Reply]):
+    def __init__(self, replies: list[Reply] = (), respond=None):
         self.replies = list(replies)
+        self.respond = respond
         self.requests: list[dict] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -41,7 +43,10 @@ class LoopbackServer:
                 with server._lock:
                     server.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                                             "body": json.loads(raw or b"{}")})
-                    reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
+                    if server.respond is not None:
+                        reply = server.respond(self.path, server.requests[-1]["body"])
+                    else:
+                        reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:

@@ -55,8 +55,10 @@ def exchange(text: str | None = None, expect: list[str] = (), error: str | None 
     return record
 
 
-def write_transcript(path: Path, exchanges: list[dict], description: str) -> Path:
+def write_transcript(path: Path, exchanges: list[dict], description: str, keyed: bool = False) -> Path:
     header = {"transcript": "hwagent", "version": 1, "scripted": True,
               "description": f"SCRIPTED TEST FIXTURE (not real model output): {description}"}
+    if keyed:
+        header["order"] = "keyed"
     path.write_text("\n".join(json.dumps(r) for r in [header, *exchanges]) + "\n")
     return path

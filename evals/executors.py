@@ -52,23 +52,15 @@ def run_local(work: Work, settings: str, units: Iterable[Unit], jobs: int, limit
         gates = {key: manager.BoundedSemaphore(limit) for key, limit in (limits | {SIMULATIONS: jobs}).items()}
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_worker_init, initargs=(gates,))
         try:
-            pending: dict = {}
-            queue = iter(units)
-            while True:
-                while len(pending) < workers and not should_stop():
-                    unit = next(queue, None)
-                    if unit is None:
-                        break
-                    pending[pool.submit(work, settings, *unit)] = unit
-                if not pending:
-                    return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    unit = pending.pop(future)
-                    error = future.exception()
-                    on_result(unit, None if error else future.result(), error)
+            _keep_busy(lambda unit: pool.submit(work, settings, *unit), _wait_futures, units, workers, on_result,
+                       should_stop)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _wait_futures(pending: dict) -> list:
+    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+    return [(future, None if future.exception() else future.result(), future.exception()) for future in done]
 
 
 def forwarded_environment() -> dict[str, str]:
@@ -86,6 +78,24 @@ def run_ray(work: Work, settings: str, units: Iterable[Unit], jobs: int, limits:
     workers = workers or jobs
     limiter = _limiter_class(ray).remote(limits | {SIMULATIONS: jobs})
     task = ray.remote(num_cpus=jobs / workers, max_retries=0)(_ray_unit)
+
+    def wait_one(pending: dict) -> list:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        done = []
+        for ref in ready:
+            try:
+                done.append((ref, ray.get(ref), None))
+            except ray.exceptions.RayTaskError as exc:
+                done.append((ref, None, exc.as_instanceof_cause()))
+        return done
+
+    _keep_busy(lambda unit: task.remote(work, settings, unit, limiter), wait_one, units, workers, on_result,
+               should_stop)
+
+
+def _keep_busy(submit, wait_one, units: Iterable[Unit], workers: int, on_result: OnResult,
+               should_stop: Callable[[], bool]) -> None:
+    """Keep `workers` units in flight until all ran or `should_stop()`; report each as it finishes."""
     pending: dict = {}
     queue = iter(units)
     while True:
@@ -93,16 +103,11 @@ def run_ray(work: Work, settings: str, units: Iterable[Unit], jobs: int, limits:
             unit = next(queue, None)
             if unit is None:
                 break
-            pending[task.remote(work, settings, unit, limiter)] = unit
+            pending[submit(unit)] = unit
         if not pending:
             return
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            unit = pending.pop(ref)
-            try:
-                on_result(unit, ray.get(ref), None)
-            except ray.exceptions.RayTaskError as exc:
-                on_result(unit, None, exc.as_instanceof_cause())
+        for handle, row, error in wait_one(pending):
+            on_result(pending.pop(handle), row, error)
 
 
 def _ray_unit(work: Work, settings: str, unit: Unit, limiter) -> dict:

@@ -107,11 +107,7 @@ def iteration_chart(summary: dict) -> bytes | None:
               [t["tokens"] / t["solved"] if t["solved"] else 0 for t in tiers], color="tab:green")
     right.set_ylabel("tokens per solved sample")
     right.set_title("cost per solved (tokens; USD in the tables)")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    return _png(fig)
 
 
 def render_markdown(summary: dict, rows: list[dict]) -> str:
@@ -158,6 +154,12 @@ def pass_rate_chart(summary: dict) -> bytes:
     right.invert_yaxis()
     right.set_xlabel("failing samples")
     right.set_title("failure classes")
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)

@@ -128,12 +128,7 @@ def score(suite_id: SuiteOpt,
 
     if (samples is None) == (samples_dir is None):
         fail("give exactly one of --samples FILE.jsonl or --samples-dir DIR")
-    try:
-        ks = sorted({int(x) for x in k.split(",") if x.strip()})
-    except ValueError:
-        fail(f"-k takes comma-separated integers, got {k!r}")
-    if not ks or min(ks) < 1:
-        fail("-k values must be >= 1")
+    ks = parse_ks(k)
     source = samples or samples_dir
     if not source.exists():
         fail(f"no such {'file' if samples else 'folder'}: {source}")
@@ -153,6 +148,17 @@ def score(suite_id: SuiteOpt,
         emit_json({k: v for k, v in summary.items() if k != "per_task"} | {"skipped_already_scored": skipped})
         return
     _print_summary(summary, skipped, path)
+
+
+def parse_ks(text: str) -> list[int]:
+    """`-k 1,5,10` -> [1, 5, 10]; one error line otherwise."""
+    try:
+        ks = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        fail(f"-k takes comma-separated integers, got {text!r}")
+    if not ks or min(ks) < 1:
+        fail("-k values must be >= 1")
+    return ks
 
 
 def _print_summary(summary: dict, skipped: int, path: Path) -> None:

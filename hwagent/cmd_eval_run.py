@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hwagent.cmd_eval import DataOpt, JobsOpt, JsonOpt, SuiteOpt, _print_summary, _suite, eval_app
+from hwagent.cmd_eval import DataOpt, JobsOpt, JsonOpt, SuiteOpt, _print_summary, _suite, eval_app, parse_ks
 from hwagent.console import EXIT_OK, console, emit_json, err_console, fail
 
 
@@ -25,16 +25,6 @@ def _models(llm: str | None, cascade: str | None) -> list[str]:
             fail(f"no LLM configured: {SETUP_HINT}")
         models = [model]
     return models
-
-
-def _ks(text: str) -> list[int]:
-    try:
-        ks = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        fail(f"-k takes comma-separated integers, got {text!r}")
-    if not ks or min(ks) < 1:
-        fail("-k values must be >= 1")
-    return ks
 
 
 def register() -> None:
@@ -80,7 +70,7 @@ def run(
 
     if budget_usd is not None and budget_usd <= 0:
         fail("--budget-usd must be > 0")
-    ks = _ks(k)
+    ks = parse_ks(k)
     suite = _suite(suite_id, data)
     try:
         chosen = _select(suite, problems)

@@ -16,7 +16,8 @@ class SingleSolver(Solver):
         self.convention = convention_for(suite, settings.examples, settings.rules)
         self.sampling = default_sampling(settings.samples, settings.temperature, settings.top_p,
                                          settings.answer_tokens)
-        self.provider = make_provider(parse_model(settings.models[0]))  # one HTTP client per process
+        ref = parse_model(settings.models[0])  # one HTTP client per process; a replay keeps its place: one per sample
+        self.provider = None if ref.provider == "replay" else make_provider(ref)
 
     def solve(self, task: Problem, sample: int) -> Outcome:
         folder = self.unit_dir(task, sample)

@@ -139,7 +139,8 @@ def test_kill_9_then_resume_loses_nothing_and_asks_nothing_twice(data_dir, tmp_p
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert sorted(r["task_id"] for r in rows) == PROBLEMS  # each sample exactly once
     asked_again = [t for t in PROBLEMS if model.asked.get(t, 0) > 1]
-    assert len(asked_again) <= 1 and sum(before.values()) - len(asked_again) >= finished  # only the one in flight
+    # --jobs 1: one simulating, one more waiting on the model; only those two can be asked again
+    assert len(asked_again) <= 2 and sum(before.values()) - len(asked_again) >= finished
 
 
 def _rows(out: Path) -> int:
@@ -248,8 +249,8 @@ def test_budget_stops_new_work_and_keeps_finished_work(data_dir, tmp_path):
         result = eval_run(tmp_path / "out", data_dir, "--llm", "openai-api/loop/coder", "-k", "1", "--jobs", "1",
                           "--budget-usd", "1.0", env=env)
     assert result.returncode == 0, result.stderr
-    run = json.loads(result.stdout)["eval_run"]
-    assert run["finished"] == 2 and run["stopped"] == "budget $1.0 spent: 4 of 6 samples not run"
+    run = json.loads(result.stdout)["eval_run"]  # the sample in flight when the budget ran out is finished too
+    assert run["finished"] == 3 and run["stopped"] == "budget $1.0 spent: 3 of 6 samples not run"
 
 
 @pytest.mark.parametrize(("args", "message"), [

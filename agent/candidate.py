@@ -105,7 +105,8 @@ def verdict(candidate: Candidate) -> str:
     """One line: how far the candidate got."""
     where = stage(candidate)
     if where == "no_code":
-        return "no code"
+        problem = candidate.get("extract_problem")
+        return f"no code: {problem}" if problem else "no code"
     if where == "ports":
         return f"wrong interface ({len(candidate['ports'].get('problems', []))} port problems)"
     if where == "lint":

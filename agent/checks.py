@@ -141,6 +141,7 @@ def run_ppa(design: Path, problem: Problem) -> PPASummary:
     figures = {"area_um2": report.area_um2, "cells": report.cells, "flops": report.flops,
                "power_mw": report.power_mw, "fmax_mhz": report.fmax_mhz, "slack_ns": report.slack_ns,
                "critical_path_ns": report.critical_path_ns, "clock_mhz": clock_mhz}
+    path = {"critical_path": report.critical_path}
     violations = []
     if budget is not None:
         for limit_name, figure, label, unit in PPA_FIGURES:
@@ -148,12 +149,17 @@ def run_ppa(design: Path, problem: Problem) -> PPASummary:
             if limit is not None and value is not None and value > limit:
                 violations.append({"figure": label, "value": value, "limit": limit, "unit": unit,
                                    "over_pct": round(100 * (value - limit) / limit, 1)})
-        if budget.clock_mhz and report.slack_ns is not None and report.slack_ns < 0:
+        if budget.clock_mhz and report.slack_ns is None:
+            violations.append({"figure": "timing", "value": None, "limit": round(1000 / budget.clock_mhz, 3),
+                               "unit": "ns", "over_pct": 100.0,
+                               "note": f"no timing path could be measured ({'; '.join(report.missing)})"})
+        elif budget.clock_mhz and report.slack_ns < 0:
             violations.append({"figure": "timing", "value": report.critical_path_ns,
                                "limit": round(1000 / budget.clock_mhz, 3), "unit": "ns",
-                               "over_pct": round(-100 * report.slack_ns * budget.clock_mhz / 1000, 1)})
+                               "over_pct": round(-100 * report.slack_ns * budget.clock_mhz / 1000, 1),
+                               "note": f"critical path {report.critical_path}" if report.critical_path else ""})
     overshoot = sum(v["over_pct"] for v in violations)
-    return {"ok": not violations, "violations": violations, "figures": figures, "overshoot_pct": overshoot,
+    return {"ok": not violations, "violations": violations, "figures": figures, "overshoot_pct": overshoot, **path,
             "cells_by_type": dict(sorted(report.cells_by_type.items(), key=lambda kv: -kv[1])[:8])}
 
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from evals.suites import SUITES, Upstream
-from verify.paths import fetched_data_dir
+from verify.paths import data_root, fetched_data_dir
 
 
 class FetchError(RuntimeError):
@@ -43,8 +43,11 @@ def _git(args: list[str], cwd: Path | None = None, timeout: float = 600) -> None
 
 def fetch(suite_id: str, root: Path | None = None, url: str | None = None, commit: str | None = None,
           force: bool = False) -> Path:
-    """Clone the suite's upstream at its pinned commit into root/<folder>; returns that folder."""
+    """Clone the suite's upstream at its pinned commit into root/<folder>; returns that folder. Without `root`,
+    data already in the data root (HWAGENT_DATA_DIR) is used as it is, unless `force`."""
     upstream = upstream_for(suite_id)
+    if root is None and not force and (data_root() / upstream.folder).is_dir():
+        return data_root() / upstream.folder  # HWAGENT_DATA_DIR already holds it
     url, commit, root = url or upstream.url, commit or upstream.commit, Path(root or fetched_data_dir())
     target = root / upstream.folder
     if target.exists() and not force:

@@ -49,10 +49,34 @@ def _tables(summary: dict, rows: list[dict]) -> list[tuple[str, list[str], list[
         failing.append([task + (" (erratum)" if task in {e["problem"] for e in summary["errata"]} else ""),
                         f"{passed}/{len(task_rows)}", ", ".join(f"{k} x{v}" for k, v in reasons.most_common()),
                         note[0][:120] if note else ""])
+    weak = [[task, why] for task, why in (summary.get("weak_testbenches") or {}).items()]
+    missing = summary.get("tasks_without_samples") or []
+    coverage = ([[f"{incl['tasks']} of {incl['tasks'] + len(missing)} tasks have samples: the pass rates are not "
+                  f"the suite's score", ", ".join(missing[:40]) + (" ..." if len(missing) > 40 else "")]]
+                if missing else [])
     return [*_eval_run_tables(summary), ("Pass rates", ["", "tasks", "samples", "tasks solved", *ks], overview),
+            *([("Partial run", ["coverage", "tasks without samples"], coverage)] if coverage else []),
+            *([("Weak testbenches (they also pass designs that do not implement the task)", ["task", "why"],
+                weak)] if weak else []),
             ("Failure classes", ["class", "samples", "samples (errata excluded)", "meaning"], classes),
             ("Errata (known problems of the suite, reported apart)", ["problem", "tool", "reason"], errata),
-            ("Tasks with failing samples", ["task", "passed", "classes", "first failure"], failing)]
+            ("Tasks with failing samples", ["task", "passed", "classes", "first failure"], failing),
+            *_provenance_table(summary)]
+
+
+def _provenance_table(summary: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    record = (summary.get("eval_run") or {}).get("provenance") or summary.get("provenance")
+    if not record:
+        return []
+    tools = ", ".join(f"{name} {version}" for name, version in record.get("tools", {}).items())
+    suite = record.get("suite", {})
+    rows = [["date", record.get("date", "")], ["hwagent", str(record.get("hwagent"))],
+            ["python", str(record.get("python"))], ["tools", tools],
+            ["suite data", f"{suite.get('data')} ({suite.get('data_source') or 'no SOURCE file'})"],
+            ["pinned upstream commit", str(suite.get("pinned_commit"))]]
+    if record.get("models"):
+        rows.append(["models", ", ".join(record["models"])])
+    return [("Provenance", ["", ""], rows)]
 
 
 def _eval_run_tables(summary: dict) -> list[tuple[str, list[str], list[list[str]]]]:
@@ -133,6 +157,7 @@ def pass_rate_chart(summary: dict) -> bytes:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     incl, excl = summary["errata_included"], summary["errata_excluded"]
     ks = sorted(incl["pass_at_k"], key=lambda k: int(k.split("@")[1]))
@@ -147,11 +172,12 @@ def pass_rate_chart(summary: dict) -> bytes:
     left.set_ylim(0, 100)
     left.set_ylabel("pass rate (%)")
     left.set_title(summary["suite"])
-    left.legend(loc="lower right")
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)  # below: covers no bar
     classes = sorted(incl["failure_classes"].items(), key=lambda item: -item[1])
     right.barh([name for name, _ in classes] or ["(no failures)"], [count for _, count in classes] or [0],
                color="tab:red")
     right.invert_yaxis()
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_xlabel("failing samples")
     right.set_title("failure classes")
     return _png(fig)

@@ -141,7 +141,7 @@ def score_samples(suite: Suite, samples: list[Sample], out_dir: Path, jobs: int 
     done = {row["key"] for row in rows}
     todo = [s for s in samples if s.key not in done]
     skipped = len(samples) - len(todo)
-    errata = suite.errata()
+    errata, weak = suite.errata(), suite.weak_testbenches()
     jobs = jobs or default_jobs()
     pool = ProcessPoolExecutor(max_workers=jobs)
     try:
@@ -168,6 +168,7 @@ def score_samples(suite: Suite, samples: list[Sample], out_dir: Path, jobs: int 
                            "completion": sample.completion, "passed": verdict.passed, "result": verdict.result,
                            "reason": verdict.reason, "detail": verdict.detail, "mismatches": verdict.mismatches,
                            "tb_samples": verdict.samples, "erratum": sample.task_id in errata,
+                           "weak_testbench": sample.task_id in weak,
                            "wall_s": round(verdict.wall_s, 4)}
                     sink.write(json.dumps(row) + "\n")
                     sink.flush()
@@ -200,7 +201,9 @@ def summarize(suite: Suite, rows: list[dict], ks: list[int]) -> dict:
         return {"tasks": len(task_ids), "samples": sum(n), "passed_samples": sum(c),
                 "tasks_solved": sum(1 for x in c if x), "pass_at_k": pass_at,
                 "failure_classes": {k: v for k, v in sorted(reasons.items()) if k != "passed"},
-                "skipped_k": [k for k in ks if f"pass@{k}" not in pass_at]}
+                "skipped_k": [k for k in ks if f"pass@{k}" not in pass_at],
+                "short_of_k": {str(k): [t for t, count in zip(task_ids, n) if count < k]
+                               for k in ks if f"pass@{k}" not in pass_at}}
 
     attempted = sorted(per_task)
     return {
@@ -210,6 +213,8 @@ def summarize(suite: Suite, rows: list[dict], ks: list[int]) -> dict:
         "errata": [{"problem": e.problem, "tool": e.tool, "reason": e.reason,
                     "attempted": e.problem in per_task} for e in errata.values()],
         "tasks_without_samples": sorted(known - set(per_task)),
+        "suite_tasks": len(known),
+        "weak_testbenches": {t: why for t, why in suite.weak_testbenches().items() if t in per_task},
         "class_meanings": suite.failure_classes,
         "per_task": {t: {"n": len(per_task[t]), "c": sum(r["passed"] for r in per_task[t]),
                          "erratum": t in errata} for t in attempted},

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
+import typer.rich_utils
 
 from hwagent import (
     cmd_baseline,
@@ -15,13 +19,31 @@ from hwagent import (
     cmd_workloads,
 )
 
+if typer.rich_utils.MAX_WIDTH is None and not sys.stdout.isatty():
+    typer.rich_utils.MAX_WIDTH = 120  # piped or logged help: wide enough that option names and models stay whole
+
 app = typer.Typer(
     name="hwagent",
     help="LLM-aided hardware design: workloads to accelerator RTL, verified with real EDA tools.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"hwagent {version('hwagent')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = False) -> None:
+    """LLM-aided hardware design: workloads to accelerator RTL, verified with real EDA tools."""
 
 cmd_demo.register(app)
 cmd_verify.register(app)

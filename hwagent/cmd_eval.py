@@ -73,6 +73,40 @@ def _score(suite, samples, out: Path, jobs: int | None, timeout: float | None, q
     return rows, skipped
 
 
+@eval_app.command("list")
+def list_tasks(suite_id: Annotated[str | None, typer.Argument(help=f"Suite: {suite_help()}; none: the suites.")] = None,
+               data: DataOpt = None, json_out: JsonOpt = False) -> None:
+    """The suites, or one suite's task ids with their description, errata and weak-testbench flags."""
+    if suite_id is None:
+        rows = [{"suite": e.id, "description": e.help, "upstream": e.upstream.url if e.upstream else "built in"}
+                for e in SUITES.values()]
+        if json_out:
+            emit_json(rows)
+            return
+        table = Table(title="suites")
+        for column in ("suite", "description", "upstream"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row.values())
+        console.print(table)
+        return
+    suite = _suite(suite_id, data)
+    errata, weak = suite.errata(), suite.weak_testbenches()
+    rows = [{"task": p.id, "description": (p.description or p.prompt).strip().splitlines()[0][:100] if (
+        p.description or p.prompt).strip() else "", "erratum": errata[p.id].reason if p.id in errata else None,
+             "weak_testbench": weak.get(p.id)} for p in suite.problems()]
+    if json_out:
+        emit_json(rows)
+        return
+    table = Table(title=f"{suite.id}: {len(rows)} tasks")
+    for column in ("task", "description", "note"):
+        table.add_column(column)
+    for row in rows:
+        note = "erratum" if row["erratum"] else ("weak testbench" if row["weak_testbench"] else "")
+        table.add_row(row["task"], escape(row["description"]), note)
+    console.print(table)
+
+
 @eval_app.command("refs")
 def refs(suite_id: SuiteOpt, data: DataOpt = None, jobs: JobsOpt = None, json_out: JsonOpt = False) -> None:
     """Score every problem's reference solution: passed/total, the failures with reasons, and known errata."""
@@ -122,8 +156,10 @@ def score(suite_id: SuiteOpt,
           data: DataOpt = None, k: Annotated[str, typer.Option("-k", help="pass@k values, comma-separated.")] = "1,5,10",
           jobs: JobsOpt = None,
           timeout: Annotated[float | None, typer.Option(help="Per-sample limit in s (default: the suite's).")] = None,
+          model: Annotated[str | None, typer.Option(help="Who wrote the samples (recorded in the summary).")] = None,
           json_out: JsonOpt = False) -> None:
     """Score samples: results.jsonl (one row per sample) and summary.json (pass@k, failure classes)."""
+    from evals.provenance import provenance
     from evals.score import SampleError, read_samples_dir, read_samples_jsonl, summarize, write_summary
 
     if (samples is None) == (samples_dir is None):
@@ -143,6 +179,7 @@ def score(suite_id: SuiteOpt,
     rows, skipped = _score(suite, loaded, out, jobs, timeout, json_out)
     wanted = {s.key for s in loaded}
     summary = summarize(suite, [r for r in rows if r["key"] in wanted], ks)
+    summary["provenance"] = provenance(suite, [model] if model else None) | {"samples": str(source)}
     path = write_summary(out, summary)
     if json_out:
         emit_json({k: v for k, v in summary.items() if k != "per_task"} | {"skipped_already_scored": skipped})
@@ -173,8 +210,19 @@ def _print_summary(summary: dict, skipped: int, path: Path) -> None:
         table.add_row(label, *[f"{block['pass_at_k'].get(key, float('nan')):.4f}" for key in ks],
                       f"{block['tasks_solved']}/{block['tasks']}")
     console.print(table)
-    if incl["skipped_k"]:
-        console.print(f"[dim]pass@k not reported for k={incl['skipped_k']}: some task has fewer samples[/]")
+    missing = summary.get("tasks_without_samples") or []
+    if missing:
+        console.print(f"[yellow]only {incl['tasks']} of {incl['tasks'] + len(missing)} tasks have samples: these "
+                      f"figures are not the suite's score[/] ({len(missing)} without samples, listed in "
+                      f"{path.name})", highlight=False, soft_wrap=True)
+    for k_value, tasks in (incl.get("short_of_k") or {}).items():
+        shown = ", ".join(tasks[:8]) + (f" and {len(tasks) - 8} more" if len(tasks) > 8 else "")
+        console.print(f"[dim]pass@{k_value} not reported: fewer than {k_value} samples for {shown}[/]",
+                      highlight=False, soft_wrap=True)
+    weak = summary.get("weak_testbenches") or {}
+    if weak:
+        console.print(f"[yellow]weak testbenches[/] (they also pass designs that do not implement the task): "
+                      f"{', '.join(weak)}", highlight=False, soft_wrap=True)
     if incl["failure_classes"]:
         console.print("failure classes: " + ", ".join(f"{name} {count}" for name, count
                                                       in sorted(incl["failure_classes"].items(), key=lambda i: -i[1])))

@@ -100,6 +100,10 @@ def _drive(session, json_out: bool, review: bool) -> None:
         except KeyboardInterrupt:
             session.write_interrupted("stopped by the user")
             fail(f"stopped; continue with: hwagent resume {session.run_id} --out {session.run_dir.parent}")
+        except EOFError:  # --review, and stdin ended before the answer
+            session.write_interrupted("no answer for the review prompt (stdin ended)")
+            fail(f"--review needs an answer (accept, edit or stop) on stdin for every repair, and stdin ended; "
+                 f"continue with: hwagent resume {session.run_id} --out {session.run_dir.parent} [--no-review]")
         finally:
             session.close()
     if json_out:
@@ -126,6 +130,16 @@ CascadeOpt = Annotated[str | None, typer.Option(help="Comma-separated models, ch
                                                      "keeps failing")]
 OutOpt = Annotated[Path, typer.Option(help="Directory holding the run directories")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print summary.json on stdout")]
+
+
+def _check_budget(options) -> None:
+    """Refuse a USD budget that could not be honoured (a model without a price)."""
+    from agent.llm.pricing import unpriced
+
+    missing = unpriced(options.models) if options.budget_usd is not None else []
+    if missing:
+        fail(f"--budget-usd cannot be enforced: no price is known for {', '.join(missing)}; give one in a "
+             f"HWAGENT_PRICES file ({{model: {{input: USD/Mtok, output: USD/Mtok}}}}) or use --max-tokens")
 
 
 def _flag(field: str, *names: str, **kw):
@@ -157,7 +171,7 @@ def run(
     llm: ModelOpt = None,
     cascade: CascadeOpt = None,
     config: Annotated[Path | None, typer.Option(help="run.yaml: RunOptions fields (flags given here win)")] = None,
-    candidates: Annotated[int | None, _flag("candidates", "--candidates", "-k", min=1, max=16)] = None,
+    candidates: Annotated[int | None, _flag("candidates", "--candidates", min=1, max=16)] = None,
     max_iters: Annotated[int | None, _flag("max_iters", min=1)] = None,
     budget_usd: Annotated[float | None, _flag("budget_usd")] = None,
     max_tokens: Annotated[int | None, _flag("max_tokens")] = None,
@@ -193,6 +207,7 @@ def run(
              "sim_timeout_s": sim_timeout}
     options = _options(config, _models(llm, cascade) if llm or cascade else None, flags)
     _check_models(options.models)
+    _check_budget(options)
     try:
         session = new_run(target, options, out, resolver=resolver(data), data_dir=data)
     except ProblemError as exc:

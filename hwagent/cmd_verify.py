@@ -30,8 +30,9 @@ def doctor(json_out: JsonOpt = False) -> None:
     """List the external tools hwagent uses, their versions, what each is usable for and how to install the rest."""
     found = tools.all_tools()
     essential_missing = [t.name for t in (tools.iverilog(), tools.yosys()) if not t.found]
+    environment = _environment()
     if json_out:
-        emit_json({"tools": [t.to_dict() for t in found], "ok": not essential_missing})
+        emit_json({"tools": [t.to_dict() for t in found], "ok": not essential_missing} | environment)
     else:
         table = Table(title="hwagent doctor")
         for column in ("tool", "version", "usable for", "notes / install"):
@@ -41,10 +42,42 @@ def doctor(json_out: JsonOpt = False) -> None:
             notes = tool.note if tool.found else f"{tool.note}\n[dim]install:[/] {tool.install}".strip()
             table.add_row(tool.name, tool.version or ("?" if tool.found else "-"), status, notes)
         console.print(table)
+        _print_environment(environment)
         if essential_missing:
             console.print(f"[red]Missing essential tools: {', '.join(essential_missing)}[/]\n"
                           f"Install: {tools.APT_HINT}")
     raise typer.Exit(EXIT_USAGE if essential_missing else EXIT_OK)
+
+
+KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "HWAGENT_LLM", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL")
+
+
+def _environment() -> dict:
+    """LLM configuration (whether each variable is set, never its value), benchmark data and caches."""
+    import os
+
+    from evals.suites import SUITES
+    from verify.paths import cache_root, data_root
+
+    root = data_root()
+    return {"llm": {name: bool(os.environ.get(name)) for name in KEY_VARIABLES},
+            "benchmarks": {"root": str(root), "suites": {
+                entry.id: (entry.upstream is None or (root / entry.upstream.folder).is_dir())
+                for entry in SUITES.values()}},
+            "cache": {"root": str(cache_root())}}
+
+
+def _print_environment(environment: dict) -> None:
+    llm = ", ".join(f"{name} {'set' if value else 'not set'}" for name, value in environment["llm"].items())
+    console.print(f"[bold]LLM:[/] {llm}", highlight=False, soft_wrap=True)
+    bench = environment["benchmarks"]
+    present = [suite for suite, ok in bench["suites"].items() if ok]
+    absent = [suite for suite, ok in bench["suites"].items() if not ok]
+    console.print(f"[bold]benchmarks[/] at {bench['root']}: {', '.join(present) or 'none'}"
+                  + (f"; missing {', '.join(absent)} (hwagent eval fetch SUITE)" if absent else ""),
+                  highlight=False, soft_wrap=True)
+    console.print(f"[bold]caches[/] at {environment['cache']['root']} (HWAGENT_CACHE_DIR)", highlight=False,
+                  soft_wrap=True)
 
 
 def _check_files(files: list[Path]) -> None:
@@ -93,6 +126,12 @@ def _guess_tb_top(files: list[Path]) -> str | None:
 def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (untrusted).")],
             tb: Annotated[list[Path] | None, typer.Option("--tb", help="Native Verilog testbench file(s).")] = None,
             cocotb: Annotated[Path | None, typer.Option(help="cocotb test module (.py).")] = None,
+            spec: Annotated[Path | None, typer.Option(help="A spec file: run its own testbench, golden vectors and "
+                                                           "parameters (what `hwagent run` checks).")] = None,
+            vectors: Annotated[Path | None, typer.Option(help="Golden vectors (JSON) for a cocotb testbench that "
+                                                              "reads HWAGENT_VECTORS.")] = None,
+            param: Annotated[list[str] | None, typer.Option("--param", help="Design parameter N=V (cocotb; "
+                                                                            "repeatable).")] = None,
             top: Annotated[str | None, typer.Option(
                 help="Top module: the testbench module with --tb, the design's top with --cocotb.")] = None,
             simulator: Annotated[str, typer.Option(help="cocotb simulator: icarus or verilator.")] = "icarus",
@@ -101,10 +140,12 @@ def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (u
                 help="The cocotb testbench is untrusted (e.g. LLM-written): run it isolated, no network.")] = False,
             timeout: Annotated[float, typer.Option(help="Wall-clock limit in seconds.")] = 60.0,
             json_out: JsonOpt = False) -> None:
-    """Simulate a design against a native Verilog testbench (Icarus) or a cocotb testbench."""
-    _check_files(design + (tb or []) + ([cocotb] if cocotb else []))
-    if bool(tb) == bool(cocotb):
-        fail("give exactly one of --tb TB.v or --cocotb test_module.py")
+    """Simulate a design against a native Verilog testbench (Icarus), a cocotb testbench, or a spec's own."""
+    _check_files(design + (tb or []) + [f for f in (cocotb, spec, vectors) if f])
+    if sum(map(bool, (tb, cocotb, spec))) != 1:
+        fail("give exactly one of --tb TB.v, --cocotb test_module.py or --spec SPEC.yaml")
+    if spec:
+        _sim_spec(design, spec, waves, json_out)
     if tb:
         top = top or _guess_tb_top(tb)
         if not top:
@@ -118,9 +159,53 @@ def sim_cmd(design: Annotated[list[Path], typer.Argument(help="Design sources (u
             result = simulate_native(design, tb, top, timeout_s=timeout, waves=waves)
         else:
             result = simulate_cocotb(design, cocotb, top, simulator=simulator, timeout_s=timeout, waves=waves,
-                                     untrusted_testbench=untrusted)
+                                     untrusted_testbench=untrusted, parameters=_parameters(param) or None,
+                                     extra_env=_vectors_env(cocotb, vectors))
     except tools.ToolMissing as exc:
         fail(str(exc))
+    if json_out:
+        emit_json(result.model_dump())
+    else:
+        print_sim(result)
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_DESIGN_FAILED)
+
+
+def _vectors_env(test_module: Path, vectors: Path | None) -> dict[str, str]:
+    from spec_templates.spec import VECTORS_ENV
+
+    if vectors is not None:
+        return {VECTORS_ENV: str(vectors.resolve())}
+    if VECTORS_ENV in test_module.read_text(errors="replace"):
+        fail(f"{test_module} reads its golden vectors from {VECTORS_ENV}: pass --vectors FILE.json, or run the "
+             f"spec's own testbench with --spec SPEC.yaml")
+    return {}
+
+
+def _parameters(values: list[str] | None) -> dict[str, int]:
+    out = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier() or not value.lstrip("-").isdigit():
+            fail(f"--param takes NAME=INTEGER, got {item!r}")
+        out[name] = int(value)
+    return out
+
+
+def _sim_spec(design: list[Path], spec: Path, waves: bool, json_out: bool) -> None:
+    """The spec's own run recipe (testbench, vectors, parameters) on the design, exactly as the agent runs it."""
+    import tempfile
+
+    from agent.problem import ProblemError, load_problem
+
+    try:
+        problem = load_problem(str(spec))
+    except ProblemError as exc:
+        fail(str(exc))
+    if problem.job is None:
+        fail(f"{spec} has no testbench (`hwagent run` would have the agent write one)")
+    code = "\n".join(path.read_text(errors="replace") for path in design)
+    with tempfile.TemporaryDirectory(prefix="hwagent-sim-") as tmp:
+        result = problem.job(code).run(waves=waves, run_root=tmp, keep="failed").sim
     if json_out:
         emit_json(result.model_dump())
     else:
@@ -133,8 +218,9 @@ def print_sim(result: SimResult) -> None:
     table = Table(title=f"simulation: [{style}]{result.summary()}[/]")
     table.add_column("figure")
     table.add_column("value", overflow="fold")
-    rows = [("verdict", result.reason), ("mismatches", f"{result.mismatches} of {result.samples}"
-                                         if result.mismatches is not None else "n/a")]
+    rows = [("verdict", result.reason)]
+    if result.mismatches is not None:
+        rows.append(("mismatches", f"{result.mismatches} of {result.samples}"))
     rows += [(f"  output {name}", str(count)) for name, count in result.output_mismatches.items()]
     if result.first_mismatch_time is not None:
         rows.append(("first mismatch at", str(result.first_mismatch_time)))

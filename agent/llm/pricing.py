@@ -59,3 +59,11 @@ def cost(usage: Usage, per_mtok: tuple[float, float] | None) -> float | None:
     if per_mtok is None:
         return None
     return (usage.prompt_tokens * per_mtok[0] + usage.completion_tokens * per_mtok[1]) / 1e6
+
+
+def unpriced(models: list[str]) -> list[str]:
+    """The model strings with no known price (a budget in USD cannot be enforced for them)."""
+    from agent.llm.client import parse_model
+
+    overrides = load_overrides()
+    return [m for m in models if price(parse_model(m).price_key, parse_model(m).model, overrides) is None]

@@ -38,8 +38,6 @@ def rank(state: AgentState, ctx: RunContext) -> dict:
     write_json(folder / "rank.json", [{"index": c["index"], "verdict": verdict(c), "key": rank_key(c)}
                                       for c in ranked])
     line = f"iteration {state['iteration']}: {verdict(top_now)}"
-    if top_now.get("extract_problem") and top_now.get("code") is None:
-        line += f" ({top_now['extract_problem']})"
     tiers, status = state["tiers"], "running"
     if best is not None and stage(best) == "passed":
         status = "passed"

@@ -7,6 +7,7 @@ A `Suite` subclass loads its problems and builds, for one sample, the job that i
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -77,7 +78,10 @@ class Suite:
     def problem(self, task_id: str) -> Problem:
         problems = self._problems()
         if task_id not in problems:
-            raise KeyError(f"{self.id} has no problem {task_id!r}")
+            near = ([i for i in problems if i.startswith(task_id)] or [i for i in problems if task_id in i]
+                    or difflib.get_close_matches(task_id, problems, 3))[:3]
+            hint = f" (did you mean {', '.join(near)}?)" if near else f" (`hwagent eval list {self.id}` lists them)"
+            raise KeyError(f"{self.id} has no problem {task_id!r}{hint}")
         return problems[task_id]
 
     @functools.cached_property
@@ -102,6 +106,10 @@ class Suite:
         """The sample this suite scores, from a full module implementation of the problem."""
         return module_text
 
+    def weak_testbenches(self) -> dict[str, str]:
+        """Problems whose testbench passes designs that do not implement them (weak_testbenches.yaml)."""
+        return _weak_testbenches().get(self.id, {})
+
     def errata(self) -> dict[str, Erratum]:
         """Known problems whose reference cannot pass with the installed tools (see errata/*.yaml)."""
         return _errata(self.id, tools.iverilog().version or "")
@@ -118,6 +126,11 @@ def _errata(suite_id: str, iverilog_version: str) -> dict[str, Erratum]:
         if measured == "any" or iverilog_version.split(".")[0] == measured.split(".")[0]:
             found[entry["problem"]] = Erratum(entry["problem"], f"iverilog {measured}", entry["reason"])
     return found
+
+
+@functools.cache
+def _weak_testbenches() -> dict[str, dict[str, str]]:
+    return yaml.safe_load(resources.files("evals.suites").joinpath("weak_testbenches.yaml").read_text()) or {}
 
 
 def module_header(text: str, name: str) -> str:

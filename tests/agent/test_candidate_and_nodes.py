@@ -25,6 +25,8 @@ def mismatch(count: int) -> dict:
 
 LADDER = [  # (candidate, stage, one-line verdict)
     ({"code": None}, "no_code", "no code"),
+    ({"code": None, "extract_problem": "the answer defines top_module but not the required TopModule"}, "no_code",
+     "no code: the answer defines top_module but not the required TopModule"),
     ({"code": "m", "ports": {"ok": False, "problems": ["a", "b"]}}, "ports", "wrong interface (2 port problems)"),
     ({"code": "m", "ports": {"ok": True}, "lint": {"passed": False, "errors": 3}}, "lint", "lint: 3 error(s)"),
     ({"code": "m", "ports": {"ok": True}, "lint": {"passed": True}}, "sim_error", "not simulated"),
@@ -51,7 +53,7 @@ def test_feedback_starts_where_the_ladder_stopped():
     assert "the answer contains no Verilog module" in no_code
     ports = candidate_feedback(LADDER[1][0] | {"ports": {"ok": False, "problems": ["port `y` is 9 bits"]}}, "m")
     assert "port `y` is 9 bits" in ports
-    assert "Synthesis failed: yosys failed" in candidate_feedback(LADDER[7][0], "m")
+    assert "Synthesis failed: yosys failed" in candidate_feedback(LADDER[8][0], "m")
     assert candidate_feedback(LADDER[-1][0], "m") == ""
 
 
@@ -61,8 +63,8 @@ def test_ranking_prefers_further_stages_then_fewer_mismatches_then_smaller_desig
     over = {"code": "m", "sim": PASSED_SIM, "ppa": {"violations": [{"over_pct": 5}], "overshoot_pct": 5.0}}
     few, many = {"code": "m", "sim": mismatch(2)}, {"code": "m", "sim": mismatch(40)}
     warned = {"code": "m", "sim": mismatch(2), "lint": {"passed": True, "warnings": 4}}
-    ranked = sorted([many, LADDER[0][0], warned, big, over, few, LADDER[3][0], small], key=rank_key)
-    assert ranked == [small, big, over, few, warned, many, LADDER[3][0], LADDER[0][0]]
+    ranked = sorted([many, LADDER[0][0], warned, big, over, few, LADDER[4][0], small], key=rank_key)
+    assert ranked == [small, big, over, few, warned, many, LADDER[4][0], LADDER[0][0]]
 
 
 def test_history_summary_merges_equal_verdicts_and_stays_bounded():

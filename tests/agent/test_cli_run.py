@@ -146,3 +146,19 @@ def test_max_wall_ends_a_hanging_llm_call(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["status"].startswith("budget: 3 s wall time used (while waiting for openai-api/slow/coder")
     assert took < 30, f"--max-wall 3 took {took:.0f} s"  # the hanging call was not waited for (60 s)
+
+
+def test_review_with_stdin_ended_is_one_line_and_resumable(tmp_path):
+    transcript = write_transcript(tmp_path / "t.jsonl", [exchange(answer(ADDSAT_WRAPS))], "review, no answer")
+    result = hwagent("run", str(ADDSAT_SPEC), "--llm", f"replay/{transcript}", "--review", "--out",
+                     str(tmp_path / "runs"), stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and "stdin ended" in result.stderr and "hwagent resume" in result.stderr
+    assert "Aborted" not in result.stdout + result.stderr
+
+
+def test_wrong_module_name_is_said_on_the_terminal(tmp_path):
+    wrong = ADDSAT_GOOD.replace("module addsat", "module top_module")
+    transcript = write_transcript(tmp_path / "t.jsonl", [exchange(answer(wrong))], "answers with another name")
+    result = hwagent("run", str(ADDSAT_SPEC), "--llm", f"replay/{transcript}", "--max-iters", "1", "--out",
+                     str(tmp_path / "runs"), env={"COLUMNS": "200"})
+    assert result.returncode == 1 and "this: no code: the answer defines top_module" in result.stdout

@@ -282,8 +282,11 @@ def print_derivation(derivation, out: Path, checks: dict[str, bool]) -> None:
     m, e = derivation.mapping, derivation.engine
     console.print(f"[bold]{derivation.model}[/] ({m.phase}): best {m.rows}x{m.cols} {m.dataflow}, "
                   f"{m.total_cycles:,} cycles = {m.latency_ms:.2f} ms, utilisation {100 * m.utilization:.1f}%")
+    why = ("" if m.dataflow == "output-stationary" and (m.rows, m.cols) == (e["rows"], e["cols"]) else
+           ": the RTL template (the expert baseline's systolic array) is output-stationary, so the best "
+           "output-stationary shape is emitted")
     console.print(f"GEMM engine emitted: {e['rows']}x{e['cols']} output-stationary, {e['cycles']:,} cycles "
-                  f"({e['vs_best']:.3f}x best)")
+                  f"({e['vs_best']:.3f}x best){why}", soft_wrap=True)
     area = derivation.area_estimate_mm2()
     console.print(f"area model: array {area['array']} + SRAM {area['sram']} + other {area['other']} = "
                   f"{area['total']} mm^2" + (f" (budget {derivation.budget.area_mm2} mm^2)"

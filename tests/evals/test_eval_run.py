@@ -257,6 +257,8 @@ def test_budget_stops_new_work_and_keeps_finished_work(data_dir, tmp_path):
     (["--suite", "no-such-suite"], "unknown suite"),
     (["--suite", SUITE, "--problems", "Prob050"], "did you mean Prob050_kmap1"),
     (["--suite", SUITE, "--llm", "openai/gpt-4o-mini"], "OPENAI_API_KEY is not set"),
+    (["--suite", SUITE, "--llm", "nosuch/model"], "unknown provider 'nosuch'"),
+    (["--suite", SUITE, "--llm", "replay/x.jsonl", "--cascade", "replay/y.jsonl"], "not both"),
     (["--suite", SUITE, "--llm", "llamacpp/x"], "no server answers"),
     (["--suite", SUITE, "--llm", "replay/x.jsonl", "--budget-usd", "0"], "--budget-usd must be > 0"),
     (["--suite", SUITE, "--llm", "openai-api/loop/x", "--budget-usd", "5"], "no price is known"),

@@ -51,7 +51,7 @@ def test_stage_and_verdict_walk_the_same_ladder(candidate, expected_stage, line)
 def test_feedback_starts_where_the_ladder_stopped():
     no_code = candidate_feedback({"code": None, "extract_problem": "the answer contains no Verilog module"}, "m")
     assert "the answer contains no Verilog module" in no_code
-    ports = candidate_feedback(LADDER[1][0] | {"ports": {"ok": False, "problems": ["port `y` is 9 bits"]}}, "m")
+    ports = candidate_feedback(LADDER[2][0] | {"ports": {"ok": False, "problems": ["port `y` is 9 bits"]}}, "m")
     assert "port `y` is 9 bits" in ports
     assert "Synthesis failed: yosys failed" in candidate_feedback(LADDER[8][0], "m")
     assert candidate_feedback(LADDER[-1][0], "m") == ""

@@ -11,14 +11,23 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from accelerator_baseline import golden as G
 from accelerator_baseline.cycle_model import estimate_block, gemm_cycles
 from accelerator_baseline.hwmap import buffers
-from accelerator_baseline.ppa import ACTIVITY, CLOCK_MHZ, synthesize_target, targets, vector_lane_options
+from accelerator_baseline.ppa import (
+    ACTIVITY,
+    CLOCK_MHZ,
+    PPATarget,
+    synthesize_target,
+    targets,
+    vector_lane_options,
+)
 from accelerator_baseline.sim import RTL_FILES, rtl_dir, run_block
 from verify.paths import cache_dir
+from verify.sandbox import kill_running
 
 SIMULATED = ("tiny", "tiny_vl2", "tiny16", "vit_tiny")
 FULL_SIZE = ("vit_b16", "deit_s", "bert_base")
@@ -117,23 +126,51 @@ def sram(cfg: G.BlockConfig, clock_mhz: float = CLOCK_MHZ) -> dict:
 
 
 def ppa_section(cfg: G.BlockConfig, progress: Callable[[str], None] | None = None,
-                top_timeout_s: float = 3600.0) -> dict:
-    """PPA per unit and for the top; entries carry an `error` instead when synthesis is unavailable."""
-    out = {}
-    for t in targets(cfg):
+                top_timeout_s: float = 3600.0, jobs: int = 1) -> dict:
+    """PPA per unit and for the top, `jobs` syntheses at a time (each is one Yosys + OpenSTA process). Entries carry
+    `cached` (the figures came from verify.ppa's cache) and `synthesis_s`, or an `error` when synthesis is
+    unavailable. On any interruption the running tools are killed and their temporary folders removed."""
+    todo = targets(cfg)
+    out: dict[str, dict] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="synthesis")
+    try:
+        futures = {pool.submit(_price_target, t, top_timeout_s): t for t in todo}
         if progress:
-            progress(f"synthesizing {t.name} (cached by verify.ppa after the first run)")
-        try:
-            r = synthesize_target(t, timeout_s=top_timeout_s if t.top == "qblock_top" else 3600.0)
-            out[t.name] = {"area_um2": r.area_um2, "logic_area_um2": (r.area_um2 or 0.0) - r.macro_area_um2,
-                           "sram_area_um2": r.macro_area_um2, "cells": r.cells, "flops": r.flops,
-                           "fmax_mhz": r.fmax_mhz, "critical_path_ns": r.critical_path_ns, "power_mw": r.power_mw,
-                           "sram_power_mw": r.power_breakdown_mw.get("macros", 0.0),
-                           "macros": [m.model_dump() for m in r.macros], "missing": r.missing, "note": t.note,
-                           "parameters": dict(t.parameters)}
-        except (ImportError, OSError, RuntimeError, ValueError) as exc:  # tools missing/failing: report it
-            out[t.name] = {"error": f"{type(exc).__name__}: {exc}", "note": t.note}
-    return out
+            progress(f"synthesizing {len(todo)} designs, {max(1, jobs)} at a time")
+        for future in as_completed(futures):
+            target = futures[future]
+            out[target.name] = future.result()
+            if progress:
+                progress(f"{len(out)} of {len(todo)} syntheses done; last: {target.name} "
+                         f"({synthesis_source(out[target.name])})")
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_running()
+        raise
+    pool.shutdown()
+    return {t.name: out[t.name] for t in todo}
+
+
+def _price_target(t: PPATarget, top_timeout_s: float) -> dict:
+    try:
+        r = synthesize_target(t, timeout_s=top_timeout_s if t.top == "qblock_top" else 3600.0)
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:  # tools missing/failing: report it
+        return {"error": f"{type(exc).__name__}: {exc}", "note": t.note}
+    return {"area_um2": r.area_um2, "logic_area_um2": (r.area_um2 or 0.0) - r.macro_area_um2,
+            "sram_area_um2": r.macro_area_um2, "cells": r.cells, "flops": r.flops,
+            "fmax_mhz": r.fmax_mhz, "critical_path_ns": r.critical_path_ns, "power_mw": r.power_mw,
+            "sram_power_mw": r.power_breakdown_mw.get("macros", 0.0),
+            "macros": [m.model_dump() for m in r.macros], "missing": r.missing, "note": t.note,
+            "parameters": dict(t.parameters), "cached": r.cached, "synthesis_s": r.wall_s}
+
+
+def synthesis_source(entry: dict) -> str:
+    """Where a PPA entry's figures come from: `cached`, the seconds the synthesis took, `failed` or `composed`."""
+    if "error" in entry:
+        return "failed"
+    if "cached" not in entry:
+        return "composed"
+    return "cached" if entry["cached"] else f"{entry['synthesis_s']:.0f} s"
 
 
 def composed_top(ppa: dict, cfg: G.BlockConfig) -> dict | None:
@@ -197,7 +234,8 @@ def vector_lanes_tradeoff(cfg: G.BlockConfig) -> list[dict]:
 
 
 def build_report(config: str = "vit_tiny", simulate: bool = True, with_ppa: bool = True, seed: int = 0,
-                 progress: Callable[[str], None] | None = None, top_timeout_s: float = 3600.0) -> dict:
+                 progress: Callable[[str], None] | None = None, top_timeout_s: float = 3600.0,
+                 jobs: int = 1) -> dict:
     if config not in G.CONFIGS:
         raise KeyError(f"unknown config {config!r}; choose from {', '.join(G.CONFIGS)}")
     cfg = G.CONFIGS[config]
@@ -222,7 +260,7 @@ def build_report(config: str = "vit_tiny", simulate: bool = True, with_ppa: bool
     report["sram"] = {name: sram(G.CONFIGS[name]) for name in (config, *FULL_SIZE)}
     report["vector_lanes"] = vector_lanes_tradeoff(cfg)
     if with_ppa:
-        report["ppa"] = ppa_section(cfg, progress, top_timeout_s)
+        report["ppa"] = ppa_section(cfg, progress, top_timeout_s, jobs)
         top = next((v for k, v in report["ppa"].items() if k.startswith("qblock_top")), None)
         if top is None or top.get("area_um2") is None:
             top = composed_top(report["ppa"], cfg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated
 
@@ -40,10 +41,20 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _terminate(signum: int, _frame) -> None:
+    """SIGTERM: kill the tools still running (they run in sessions of their own) and unwind like Ctrl-C, so temporary
+    folders are removed and finished work stays written."""
+    from verify.sandbox import kill_running
+
+    kill_running()
+    raise SystemExit(128 + signum)
+
+
 @app.callback()
 def main(show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = False) -> None:
     """LLM-aided hardware design: workloads to accelerator RTL, verified with real EDA tools."""
+    signal.signal(signal.SIGTERM, _terminate)
 
 cmd_demo.register(app)
 cmd_verify.register(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -36,6 +37,9 @@ def report_cmd(
     seed: Annotated[int, typer.Option(help="Seed of the random block and input used in simulation.")] = 0,
     top_timeout: Annotated[float, typer.Option(help="Seconds allowed for synthesizing the top (else the top is "
                                                     "composed from the unit syntheses).")] = 3600.0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Syntheses run in parallel (one Yosys + OpenSTA "
+                                                                   "process each); default: the number of cores.")]
+        = os.cpu_count() or 1,
 ) -> None:
     """Cycles per GEMM and per block (simulated where the block fits), full-size predictions, PPA per unit."""
     from accelerator_baseline.golden import CONFIGS
@@ -48,7 +52,8 @@ def report_cmd(
         task = progress.add_task("baseline report", total=None)
         try:
             rep = build_report(config, simulate=not no_sim, with_ppa=not no_ppa, seed=seed,
-                               progress=lambda msg: progress.update(task, description=msg), top_timeout_s=top_timeout)
+                               progress=lambda msg: progress.update(task, description=msg), top_timeout_s=top_timeout,
+                               jobs=jobs)
         except (OSError, RuntimeError) as exc:
             fail(f"baseline report failed: {exc}")
     failed = rep["block"].get("simulation_failed")
@@ -60,7 +65,19 @@ def report_cmd(
         raise typer.Exit(EXIT_DESIGN_FAILED)
 
 
+def _cache_line(ppa: dict) -> str:
+    from verify.paths import cache_dir
+
+    synthesized = [p for p in ppa.values() if p and "cached" in p]
+    cached = sum(p["cached"] for p in synthesized)
+    return (f"PPA: {cached} of {len(synthesized)} syntheses from the cache ({cache_dir('ppa')}), "
+            f"{len(synthesized) - cached} run now ({sum(p['synthesis_s'] for p in synthesized if not p['cached']):.0f} "
+            "s of tool time).")
+
+
 def _print(rep: dict) -> None:
+    from accelerator_baseline.report import synthesis_source
+
     b = rep["block"]
     console.print(f"[bold]Baseline block {b['config']}[/]: L={b['tokens']} d={b['d_model']} heads={b['heads']} "
                   f"d_ff={b['d_ff']} on a {b['array']} array - technology {rep['technology']}")
@@ -106,19 +123,20 @@ def _print(rep: dict) -> None:
     console.print(t)
     if "ppa" in rep:
         t = Table(title="PPA (verify.ppa, OSU018; SRAM macros from the stated model)")
-        for col in ("unit", "logic um2", "SRAM um2", "flops", "fmax MHz", "power mW @100MHz", "note"):
+        for col in ("unit", "logic um2", "SRAM um2", "flops", "fmax MHz", "power mW @100MHz", "synthesis", "note"):
             t.add_column(col, justify="right")
         for name, p in rep["ppa"].items():
             if p is not None and "error" in p:
-                t.add_row(name, "error", "", "", "", "", p["error"][:60])
+                t.add_row(name, "error", "", "", "", "", "", p["error"][:60])
             elif p is None:
-                t.add_row(name, "n/a", "", "", "", "", "unit PPA missing")
+                t.add_row(name, "n/a", "", "", "", "", "", "unit PPA missing")
             else:
                 missing = p.get("missing") or []
                 t.add_row(name, _f(p["logic_area_um2"], 0), _f(p.get("sram_area_um2") or None, 0), _f(p.get("flops")),
-                          _f(p.get("fmax_mhz"), 1), _f(p.get("power_mw")),
+                          _f(p.get("fmax_mhz"), 1), _f(p.get("power_mw")), synthesis_source(p),
                           p.get("note", "") + (f" (missing: {', '.join(missing)})" if missing else ""))
         console.print(t)
+        console.print(_cache_line(rep["ppa"]), highlight=False)
         t = Table(title="On-chip buffers (SRAM model)")
         for col in ("config", "KiB", "SRAM mm2", "SRAM mW @100MHz"):
             t.add_column(col, justify="right")

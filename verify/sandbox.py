@@ -122,6 +122,9 @@ def _read_capped(handle, cap: int) -> tuple[str, bool]:
     return f"{head}\n... [{size - cap} bytes of output cut] ...\n{tail}", True
 
 
+_RUNNING_GROUPS: set[int] = set()  # process groups of the runs in progress (any thread)
+
+
 def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
         stdin: str | None = None, writable: Sequence[str | Path] | None = None) -> Completed:
     """Run `cmd` in `cwd` in a new process group; on timeout the whole group is killed.
@@ -146,6 +149,7 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
                                     start_new_session=True, preexec_fn=preexec)  # noqa: PLW1509 - only without prlimit
         except FileNotFoundError as exc:
             return Completed(cmd, 127, "", f"{exc.filename}: command not found", 0.0)
+        _RUNNING_GROUPS.add(proc.pid)
         try:
             if stdin is not None:
                 try:
@@ -157,6 +161,7 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
         finally:
             _kill_group(proc.pid)
             proc.wait()
+            _RUNNING_GROUPS.discard(proc.pid)
         stdout, cut_out = _read_capped(out, limits.output_bytes)
         stderr, cut_err = _read_capped(err, limits.output_bytes)
     return Completed(cmd, proc.returncode, stdout, stderr, time.monotonic() - start, timed_out,
@@ -180,6 +185,13 @@ def _wait(proc: subprocess.Popen, timeout: float) -> bool:
         return bool(ready)
     finally:
         os.close(pidfd)
+
+
+def kill_running() -> None:
+    """Kill every tool process group `run` still waits on (what a SIGTERM / Ctrl-C handler calls: the tools run in
+    sessions of their own, so a terminal's signal does not reach them)."""
+    for pid in list(_RUNNING_GROUPS):
+        _kill_group(pid)
 
 
 def _kill_group(pid: int) -> None:

@@ -134,7 +134,8 @@ def ppa_section(cfg: G.BlockConfig, progress: Callable[[str], None] | None = Non
     out: dict[str, dict] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="synthesis")
     try:
-        futures = {pool.submit(_price_target, t, top_timeout_s): t for t in todo}
+        longest_first = sorted(todo, key=lambda t: t.top != "qblock_top")  # the units fill the other workers
+        futures = {pool.submit(_price_target, t, top_timeout_s): t for t in longest_first}
         if progress:
             progress(f"synthesizing {len(todo)} designs, {max(1, jobs)} at a time")
         for future in as_completed(futures):

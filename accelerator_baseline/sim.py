@@ -2,13 +2,16 @@
 
 `run_block(config)` simulates qblock_top on one configuration with the cocotb testbench in
 accelerator_baseline/tb/tb_qblock.py and returns its JSON measurements (bit-exactness, block cycles, per-GEMM
-feed windows). `run_unit(module, top, params)` runs one of the unit testbenches.
+feed windows). `run_inputs(qb, inputs)` runs a given quantised block (e.g. a trained model's) on many int8
+inputs and returns the accelerator's outputs (tb/tb_inputs.py). `run_unit(module, top, params)` runs one of the
+unit testbenches.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -48,6 +51,25 @@ def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: 
         data = json.loads(out.read_text()) if out.exists() else {}
     data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
                 messages=res.assertion_messages, log=None if res.passed else res.log_excerpt)
+    return data
+
+
+def run_inputs(qb, inputs, simulator: str = "icarus", timeout_s: float = 3600.0) -> dict:
+    """Simulate qblock_top running the QuantBlock `qb` on each int8 input [L, d]; returns `outputs` (int8
+    [n, L, d] as nested lists, read back through the stream port), `block_cycles` per run, `passed`, `reason`
+    and `sim_wall_s`."""
+    from verify.sim import simulate_cocotb
+
+    with tempfile.TemporaryDirectory(prefix="hwagent-qblock-") as tmp:
+        case, out = Path(tmp) / "case.pkl", Path(tmp) / "result.json"
+        case.write_bytes(pickle.dumps((qb, [x.astype("int64") for x in inputs])))
+        res = simulate_cocotb(rtl_files(), tb_dir() / "tb_inputs.py", "qblock_top", simulator=simulator,
+                              parameters=rtl_parameters(qb.cfg), timeout_s=timeout_s,
+                              extra_env={"HWAGENT_QB_CASE": str(case), "HWAGENT_QB_OUT": str(out)},
+                              run_root=os.environ.get("HWAGENT_SIM_ROOT"))
+        data = json.loads(out.read_text()) if out.exists() else {"outputs": [], "block_cycles": []}
+    data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
+                log=None if res.passed else res.log_excerpt)
     return data
 
 

@@ -20,26 +20,11 @@ from torch import nn
 
 from workloads import modules as M
 from workloads.config import ModelConfig, StackConfig, with_overrides
+from workloads.fakequant import ACT_BITS, quantize_act, quantize_weight
 from workloads.profile import ModelProfile, profile_model, trace
 
 BIT_CHOICES = (8, 6, 4)
-ACT_BITS = 8
 FULL_PROXY_PARAMS = 200_000_000  # larger stacks default to a 4-layer accuracy proxy (CPU time)
-
-
-# --- quantisation primitives ------------------------------------------------------------------------
-def quantize_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
-    """Symmetric per-output-channel fake quantisation."""
-    qmax = 2 ** (bits - 1) - 1
-    scale = w.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / qmax
-    return (w / scale).round().clamp(-qmax - 1, qmax) * scale
-
-
-def quantize_act(x: torch.Tensor, bits: int = ACT_BITS) -> torch.Tensor:
-    """Symmetric per-tensor dynamic fake quantisation of an activation."""
-    qmax = 2 ** (bits - 1) - 1
-    scale = x.abs().amax().clamp_min(1e-12) / qmax
-    return (x / scale).round().clamp(-qmax - 1, qmax) * scale
 
 
 def linear_layers(block: nn.Module) -> dict[str, nn.Linear]:

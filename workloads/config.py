@@ -80,6 +80,7 @@ class ModelConfig(BaseModel):
     num_classes: int = 1000
     checkpoint: str | None = None  # local HF checkpoint directory whose block weights are loaded
     hf_arch: str | None = None  # its model_type (selects the weight-name mapping)
+    trained: str | None = None  # a trained workload of workloads.tasks whose weights and data are used
 
     @model_validator(mode="after")
     def _parts_present(self) -> ModelConfig:
@@ -132,6 +133,18 @@ PRESETS: dict[str, ModelConfig] = {
                              text=StackConfig(name="text", hidden=768, heads=12, layers=12, mlp_dim=3072,
                                               norm_position="post")),
 }
+
+
+def _trained_block(name: str) -> StackConfig:
+    return StackConfig(name=name, hidden=32, heads=2, layers=1, mlp_dim=64, norm_position="post")
+
+
+# Trained on real data (workloads.tasks): every block size a multiple of the baseline's 16 x 16 array.
+PRESETS["digits-vit"] = ModelConfig(name="digits-vit", family="vit", num_classes=10, trained="digits-vit",
+                                    stem=VisionStem(image_size=8, patch=2, channels=1, cls_token=False),
+                                    vision=_trained_block("vision"))
+PRESETS["cancer-tab"] = ModelConfig(name="cancer-tab", family="encoder", num_classes=2, trained="cancer-tab",
+                                    seq_len=32, text=_trained_block("text"))
 
 
 def with_overrides(cfg: ModelConfig, seq: int | None = None, image_size: int | None = None,

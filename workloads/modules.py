@@ -207,7 +207,12 @@ def block_seed(stack: str, index: int) -> int:
 
 
 def make_block(model: ModelConfig, stack: StackConfig, index: int) -> Block:
-    """Block `index` of `stack`: the checkpoint's weights when the model has one, else seeded random ones."""
+    """Block `index` of `stack`: trained (workloads.tasks) or checkpoint weights when the model has them, else
+    seeded random ones."""
+    if model.trained:
+        from workloads.tasks import trained_block
+
+        return trained_block(model.trained, index)
     block = seeded(lambda: Block(stack), block_seed(stack.name, index))
     if model.checkpoint:
         from workloads.hf import block_state

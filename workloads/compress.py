@@ -19,9 +19,11 @@ from pydantic import BaseModel
 from torch import nn
 
 from workloads import modules as M
+from workloads import tasks
 from workloads.config import ModelConfig, StackConfig, with_overrides
 from workloads.fakequant import ACT_BITS, quantize_act, quantize_weight
 from workloads.profile import ModelProfile, profile_model, trace
+from workloads.task_accuracy import TaskAccuracy, evaluate, resized_accuracy
 
 BIT_CHOICES = (8, 6, 4)
 FULL_PROXY_PARAMS = 200_000_000  # larger stacks default to a 4-layer accuracy proxy (CPU time)
@@ -94,6 +96,7 @@ class SweepPoint(BaseModel):
     tokens: int
     macs: int
     cosine: float
+    accuracy: float | None = None  # held-out task accuracy (trained workloads)
 
 
 class TokenSweep(BaseModel):
@@ -117,6 +120,7 @@ class CompressedModel(BaseModel):
     proxies: list[Proxy]  # pruned + quantised (W mixed, A8) vs the float unpruned model
     pruning: list[PruneReport]
     sweep: TokenSweep | None = None
+    task_accuracy: TaskAccuracy | None = None  # trained workloads: real held-out accuracy
     profile: ModelProfile  # shapes after pruning (and the applied token budget)
 
 
@@ -125,8 +129,12 @@ def stacks_of(cfg: ModelConfig) -> list[StackConfig]:
     return [s for s in (cfg.vision, cfg.text) if s is not None]
 
 
-def calib_input(cfg: ModelConfig, stack: StackConfig, batch: int, tokens: int, seed: int) -> torch.Tensor:
-    """Input of the first block of `stack`: patch embeddings of synthetic images, or text embeddings."""
+def calib_input(cfg: ModelConfig, stack: StackConfig, batch: int, tokens: int, seed: int,
+                split: str = "train") -> torch.Tensor:
+    """Input of the first block of `stack`: patch embeddings of synthetic images, or text embeddings; for a
+    trained workload the tokenised samples of its `split` (up to 256 training samples, or every held-out one)."""
+    if cfg.trained:
+        return tasks.block_inputs(cfg.trained, split, 256 if split == "train" else None)[:, :tokens]
     if stack is cfg.vision:
         with torch.no_grad():
             return M.seeded(lambda: M.PatchEmbed(cfg), seed + 1)(M.calibration_images(cfg, batch, seed))[:, :tokens]
@@ -308,17 +316,22 @@ def allocate_bits(units: list[LayerBits], group_sens: dict[tuple[str, int, str],
 
 # --- token budget sweep ------------------------------------------------------------------------------
 def _knee(points: list[SweepPoint]) -> SweepPoint:
-    """Kneedle on (MACs, cosine): the point farthest above the chord from the cheapest to the dearest."""
+    """Kneedle on (MACs, accuracy or else cosine): the point farthest above the chord from the cheapest to the
+    dearest."""
+    def quality(p: SweepPoint) -> float:
+        return p.accuracy if p.accuracy is not None else p.cosine
+
     xs = [p.macs for p in points]
-    ys = [p.cosine for p in points]
+    ys = [quality(p) for p in points]
     span_x, span_y = (max(xs) - min(xs)) or 1, (max(ys) - min(ys)) or 1
-    return max(points, key=lambda p: (p.cosine - min(ys)) / span_y - (p.macs - min(xs)) / span_x)
+    return max(points, key=lambda p: (quality(p) - min(ys)) / span_y - (p.macs - min(xs)) / span_x)
 
 
 def token_sweep(cfg: ModelConfig, blocks: dict[str, list[M.Block]], batch: int, seed: int, depth: int,
                 macs_budget: int | None, macs_batch: int = 1) -> TokenSweep:
     """Vision: resolution x patch-stride sweep; text: context-length sweep. Proxy: cosine of the pooled
-    stack output against the full-size input."""
+    stack output against the full-size input; a trained vision workload also gets its held-out accuracy (real
+    images, its own patch embedding) and the knee is taken on it."""
     phase = "forward" if cfg.family in ("vit", "encoder") else "prefill"
 
     def macs_of(variant: ModelConfig) -> int:
@@ -327,23 +340,28 @@ def token_sweep(cfg: ModelConfig, blocks: dict[str, list[M.Block]], batch: int, 
     points: list[SweepPoint] = []
     if cfg.stem is not None:
         stem, stack = cfg.stem, cfg.vision
-        images = M.calibration_images(cfg, batch, seed + 100)
-        embed = M.seeded(lambda: M.PatchEmbed(cfg), seed + 1)
+        pool = slice(1, None) if stem.cls_token else slice(None)
+        if cfg.trained:
+            images, embed = tasks.load_trained(cfg.trained).split.x_test, tasks.load_trained(cfg.trained).model.embed
+        else:
+            images, embed = M.calibration_images(cfg, batch, seed + 100), M.seeded(lambda: M.PatchEmbed(cfg), seed + 1)
         with torch.no_grad():
-            ref = run_stack(blocks[stack.name], embed(images), depth)[:, 1:].mean(1)
+            ref = run_stack(blocks[stack.name], embed(images), depth)[:, pool].mean(1)
         sizes = sorted({max(stem.patch, round(stem.image_size * f / stem.patch) * stem.patch)
                         for f in (1.0, 0.857, 0.714, 0.571, 0.5, 0.43)}, reverse=True)
         for size in sizes:
-            for stride in (stem.patch, stem.patch + stem.patch // 4):
+            for stride in sorted({stem.patch, stem.patch + stem.patch // 4}):
                 variant = with_overrides(cfg, image_size=size, stride=stride)
                 small = nn.functional.interpolate(images, size=size, mode="bilinear", antialias=True,
                                                   align_corners=False)
                 emb = M.PatchEmbed(variant)
                 emb.load_state_dict(embed.state_dict())
                 with torch.no_grad():
-                    out = run_stack(blocks[stack.name], emb(small), depth)[:, 1:].mean(1)
+                    out = run_stack(blocks[stack.name], emb(small), depth)[:, pool].mean(1)
+                acc = resized_accuracy(cfg.trained, blocks[stack.name], size, stride) if cfg.trained else None
                 points.append(SweepPoint(label=f"{size}px/s{stride}", image_size=size, stride=stride,
-                                         tokens=variant.stem.tokens, macs=macs_of(variant), cosine=cosine(out, ref)))
+                                         tokens=variant.stem.tokens, macs=macs_of(variant), cosine=cosine(out, ref),
+                                         accuracy=acc))
         knob = "resolution x patch stride"
     else:
         stack = cfg.text
@@ -367,9 +385,16 @@ def token_sweep(cfg: ModelConfig, blocks: dict[str, list[M.Block]], batch: int, 
 def compress(profile: ModelProfile, bits_budget: float = 6.0, memory_budget_bytes: int | None = None,
              prune_heads: int = 0, prune_mlp: float = 0.0, macs_budget: int | None = None,
              sweep: bool = True, calib_tokens: int = 64, max_block_params: int = 40_000_000,
-             proxy_depth: int | None = None, progress: Callable[[str], None] = lambda _msg: None) -> CompressedModel:
-    """Prune, then choose per-layer bits under the budget, measure proxies, sweep token budgets."""
+             proxy_depth: int | None = None, finetune_steps: int = 0,
+             progress: Callable[[str], None] = lambda _msg: None) -> CompressedModel:
+    """Prune, then choose per-layer bits under the budget, measure proxies, sweep token budgets; a trained
+    workload also gets its real held-out accuracy, fine-tuned for `finetune_steps` when positive."""
     cfg, batch, seed = profile.config, max(profile.batch, 2), profile.seed
+    if finetune_steps < 0:
+        raise ValueError("--finetune must be a step count >= 0")
+    if finetune_steps and not cfg.trained:
+        raise ValueError(f"--finetune needs a trained workload ({', '.join(tasks.CONFIGS)}); {cfg.name} has random "
+                         "weights")
     new_cfg = cfg.model_copy(deep=True)
     instances: dict[str, list[M.Block]] = {}
     pruned: dict[str, list[M.Block]] = {}
@@ -381,7 +406,7 @@ def compress(profile: ModelProfile, bits_budget: float = 6.0, memory_budget_byte
         progress(f"{stack.name}: building blocks")
         instances[stack.name] = build_instances(cfg, stack, max_block_params)
         inputs[stack.name] = calib_input(cfg, stack, batch, tokens, seed)
-        held_out[stack.name] = calib_input(cfg, stack, batch, tokens, seed + 100)
+        held_out[stack.name] = calib_input(cfg, stack, batch, tokens, seed + 100, split="test")
         small_cfg = pruned_config(stack, prune_heads, prune_mlp)
         if small_cfg.heads == stack.heads and small_cfg.mlp_dim == stack.mlp_dim:
             pruned[stack.name], kept = instances[stack.name], [list(range(stack.heads))] * len(instances[stack.name])
@@ -449,6 +474,13 @@ def compress(profile: ModelProfile, bits_budget: float = 6.0, memory_budget_byte
                                     rel_mse=rel_mse(out_pruned, ref)))
         proxies.append(Proxy(stack=stack.name, depth=depth, cosine=cosine(out_q, ref), rel_mse=rel_mse(out_q, ref)))
 
+    task = None
+    if cfg.trained:
+        stack = stacks_of(cfg)[0]
+        small = pruned[stack.name]
+        maps = [{u.layer: u.bits for u in units if u.stack == stack.name and u.block == i} for i in range(len(small))]
+        progress(f"{cfg.trained}: held-out accuracy of the compressed model")
+        task = evaluate(cfg.trained, small, maps, finetune_steps, progress)
     sweep_report = None
     if sweep:
         progress("token-budget sweep")
@@ -467,7 +499,7 @@ def compress(profile: ModelProfile, bits_budget: float = 6.0, memory_budget_byte
         source_model=profile.model, bits_budget=bits_budget, weight_bits_avg=weight_bits / total_params,
         weight_bytes_fp16=2 * total_params, weight_bytes=int(weight_bits // 8), bits_map=units,
         group_bits=group_bits, proxies_float_pruned=proxies_pruned, proxies=proxies, pruning=reports,
-        sweep=sweep_report, profile=new_profile)
+        sweep=sweep_report, task_accuracy=task, profile=new_profile)
 
 
 def _attach_ranges(prof: ModelProfile, cfg: ModelConfig, blocks: dict[str, list[M.Block]],

@@ -15,12 +15,14 @@ from pydantic import BaseModel, computed_field
 from torch import nn
 
 from workloads import modules as M
+from workloads import tasks
 from workloads.config import ModelConfig, StackConfig
 
 Op = Literal["linear", "matmul", "softmax", "layernorm", "rmsnorm", "gelu", "silu", "mul", "embed"]
 GEMM_OPS = ("linear", "matmul")
 ELEMENTWISE_OPS = ("softmax", "layernorm", "rmsnorm", "gelu", "silu", "mul")
 PROFILE_VERSION = 1
+TRAINED_CALIB = 64  # training samples whose activations give a trained workload's ranges
 
 
 class ActRange(BaseModel):
@@ -217,7 +219,12 @@ class _Profiler:
         with torch.device("meta"):
             layers = trace(meta, lambda: meta(*shape_input()), kind, with_ranges=False)
         if self.with_ranges and calib_input is not None:
-            real = M.make_block(self.cfg, stack_cfg, 0) if stack_cfg is not None else M.seeded(factory, seed)
+            if stack_cfg is not None:
+                real = M.make_block(self.cfg, stack_cfg, 0)
+            elif kind == "stem" and self.cfg.trained:
+                real = tasks.load_trained(self.cfg.trained).model.embed
+            else:
+                real = M.seeded(factory, seed)
             measured = trace(real, lambda: real(*calib_input()), kind, with_ranges=True)
             ranges = {layer.name: layer.ranges for layer in measured}
             for layer in layers:
@@ -247,18 +254,30 @@ class _Profiler:
         return self.section("head", "head", lambda: M.Head(norm, hidden, out, token), self.seed + 7,
                             lambda: (torch.empty(b, tokens, hidden),), calib, tokens=tokens)
 
+    def _images(self) -> torch.Tensor:
+        """Calibration images: synthetic, or a trained workload's first training images (at least 64)."""
+        if self.cfg.trained:
+            return tasks.load_trained(self.cfg.trained).split.x_train[: max(self.batch, TRAINED_CALIB)]
+        return M.calibration_images(self.cfg, self.batch, self.seed)
+
+    def _text_tokens(self, text: StackConfig, n: int) -> torch.Tensor:
+        if self.cfg.trained:
+            return tasks.block_inputs(self.cfg.trained, "train", max(self.batch, TRAINED_CALIB))[:, :n]
+        return M.calibration_tokens(text.hidden, self.batch, n, self.seed + 3)
+
     def run(self) -> list[PhaseProfile]:
         cfg, b = self.cfg, self.batch
         vision_sections: list[SectionProfile] = []
         vision_out: Callable[[int], torch.Tensor] | None = None
         if cfg.stem is not None:
             stem, vis = cfg.stem, cfg.vision
-            images = (lambda: M.calibration_images(cfg, b, self.seed)) if self.with_ranges else None
+            images = self._images if self.with_ranges else None
             stem_sec = self.section("stem", "stem", lambda: M.PatchEmbed(cfg), self.seed + 1,
                                     lambda: (torch.empty(b, stem.channels, stem.image_size, stem.image_size),),
                                     (lambda: (images(),)) if images else None, tokens=stem.tokens)
             if self.with_ranges:
-                patch_embed = M.seeded(lambda: M.PatchEmbed(cfg), self.seed + 1)
+                patch_embed = (tasks.load_trained(cfg.trained).model.embed if cfg.trained else
+                               M.seeded(lambda: M.PatchEmbed(cfg), self.seed + 1))
                 with torch.no_grad():
                     embedded = patch_embed(images())
                 def vision_out(n, embedded=embedded):
@@ -266,14 +285,15 @@ class _Profiler:
             vision_sections = [stem_sec, self.block(vis, stem.tokens, 0, vision_out, "forward")]
         if cfg.family == "vit":
             head = self.head("layernorm", cfg.vision.hidden, cfg.num_classes, 0, cfg.stem.tokens,
-                             (lambda: (vision_out(cfg.stem.tokens),)) if vision_out else None)
+                             (lambda: (vision_out(cfg.stem.tokens),)) if vision_out and not cfg.trained else None)
             return [self._phase("forward", [*vision_sections, head])]
         text = cfg.text
-        calib_text = (lambda n: M.calibration_tokens(text.hidden, b, n, self.seed + 3)) if self.with_ranges else None
+        calib_text = (lambda n: self._text_tokens(text, n)) if self.with_ranges else None
         ctx = cfg.text_context
         if cfg.family == "encoder":
             head = self.head(text.norm, text.hidden, text.hidden, 0, ctx,
-                             (lambda: (calib_text(min(ctx, self.calib_tokens)),)) if calib_text else None)
+                             (lambda: (calib_text(min(ctx, self.calib_tokens)),))
+                             if calib_text and not cfg.trained else None)
             return [self._phase("forward", [self.embed(text, ctx), self.block(text, ctx, 0, calib_text, "forward"),
                                             head])]
         prefill = list(vision_sections)

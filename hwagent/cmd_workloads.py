@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from hwagent.console import console, emit_json, fail
@@ -25,6 +32,50 @@ def register(app: typer.Typer) -> None:
 def _progress(enabled: bool):
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                     transient=True, disable=not enabled)
+
+
+def _bar_progress(enabled: bool):
+    """Spinner, step description, a bar once the step count is known, elapsed time."""
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True, disable=not enabled)
+
+
+def _write_and_print(result, out: Path | None, json_out: bool, printer) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(result.model_dump_json(indent=1))
+    if json_out:
+        emit_json(result.model_dump())
+        return
+    printer(result)
+    if out is not None:
+        console.print(f"written to [bold]{out}[/]")
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+def print_accuracy_sweep(sweep) -> None:
+    table = Table(title=f"{sweep.workload}: accuracy proxy vs real held-out accuracy "
+                        f"({sweep.rows[0].accuracy.held_out} samples)")
+    for column in ("bits budget", "avg bits", "heads -", "MLP -", "proxy cos", "pruned", "compressed",
+                   "pruned + FT", "compressed + QAT"):
+        table.add_column(column, justify="right")
+    for r in sweep.rows:
+        a = r.accuracy
+        table.add_row(f"{r.bits_budget:g}", f"{r.weight_bits_avg:.2f}", str(r.prune_heads), f"{r.prune_mlp:.0%}",
+                      f"{r.proxy_cosine:.4f}", _pct(a.pruned_accuracy), _pct(a.compressed_accuracy),
+                      _pct(a.pruned_finetuned_accuracy), _pct(a.compressed_finetuned_accuracy))
+    console.print(table)
+    console.print(f"float accuracy {_pct(sweep.rows[0].accuracy.float_accuracy)}; Spearman rank correlation of the "
+                  f"proxy with the compressed accuracy: {_rho(sweep.rank_correlation)}"
+                  + (f", with the fine-tuned accuracy: {_rho(sweep.rank_correlation_finetuned)}"
+                     if sweep.rows[0].accuracy.finetune_steps else ""))
+
+
+def _rho(value: float | None) -> str:
+    return "n/a (constant)" if value is None else f"{value:.3f}"
 
 
 def _si(value: float) -> str:
@@ -136,27 +187,46 @@ def compress_cmd(
     calib_tokens: Annotated[int, typer.Option(help="Tokens per calibration forward.")] = 64,
     proxy_depth: Annotated[int | None, typer.Option(
         help="Layers per stack in the accuracy proxy (default: all; 4 for stacks above 200M parameters).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write compressed.json here.")] = None,
+    finetune: Annotated[int, typer.Option(
+        "--finetune", help="Trained workloads: fine-tune this many steps after pruning, and quantisation-aware "
+                           "(straight-through fake quant) after compression; report both accuracies.")] = 0,
+    accuracy_sweep: Annotated[bool, typer.Option(
+        "--accuracy-sweep", help="Trained workloads: every bit budget (8, 6, 4) x pruning level, the proxy next to "
+                                 "the real held-out accuracy, and their rank correlation.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write compressed.json (or the sweep) here.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Mixed-precision (8/6/4) bit allocation, head/MLP pruning and token-budget sweep of a profiled model."""
+    from workloads.compress import accuracy_sweep as run_sweep
     from workloads.compress import compress
     from workloads.profile import ModelProfile
 
     if not 4 <= bits_budget <= 8:
         fail(f"--bits-budget {bits_budget} is outside 4..8 bits")
+    if finetune < 0:
+        fail(f"--finetune {finetune}: a step count must be >= 0")
     prof = _load_json_model(profile, ModelProfile, "profile")
+    if (finetune or accuracy_sweep) and not prof.config.trained:
+        fail(f"--finetune / --accuracy-sweep need a trained workload (digits-vit, cancer-tab); {prof.model} has "
+             "random weights")
     try:
-        with _progress(not json_out) as progress:
+        with _bar_progress(not json_out) as progress:
             task = progress.add_task("compressing", total=None)
-            result = compress(prof, bits_budget=bits_budget,
-                              memory_budget_bytes=None if memory_budget is None else int(memory_budget * 2**20),
-                              prune_heads=prune_heads, prune_mlp=prune_mlp,
-                              macs_budget=None if macs_budget is None else int(macs_budget * 1e9),
-                              sweep=not no_sweep, calib_tokens=calib_tokens, proxy_depth=proxy_depth,
-                              progress=lambda msg: progress.update(task, description=msg))
+            if accuracy_sweep:
+                result = run_sweep(prof, finetune_steps=finetune, progress=lambda msg, done, total: progress.update(
+                    task, description=msg, completed=done, total=total))
+            else:
+                result = compress(prof, bits_budget=bits_budget,
+                                  memory_budget_bytes=None if memory_budget is None else int(memory_budget * 2**20),
+                                  prune_heads=prune_heads, prune_mlp=prune_mlp,
+                                  macs_budget=None if macs_budget is None else int(macs_budget * 1e9),
+                                  sweep=not no_sweep, calib_tokens=calib_tokens, proxy_depth=proxy_depth,
+                                  finetune_steps=finetune, progress=lambda msg: progress.update(task, description=msg))
     except ValueError as exc:
         fail(str(exc).splitlines()[0])
+    if accuracy_sweep:
+        _write_and_print(result, out, json_out, print_accuracy_sweep)
+        return
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(result.model_dump_json(indent=1))
@@ -186,13 +256,22 @@ def print_compressed(result, prof) -> None:
     for pruned, quant in zip(result.proxies_float_pruned, result.proxies):
         console.print(f"accuracy proxy {quant.stack} ({quant.depth} layers): pruned float cos {pruned.cosine:.4f}; "
                       f"pruned + quantised cos {quant.cosine:.4f}, rel MSE {quant.rel_mse:.3g}")
+    a = result.task_accuracy
+    if a is not None:
+        line = (f"held-out accuracy ({a.held_out} samples, real data): float {_pct(a.float_accuracy)}, pruned "
+                f"{_pct(a.pruned_accuracy)}, pruned + quantised {_pct(a.compressed_accuracy)}")
+        if a.finetune_steps:
+            line += (f"; after {a.finetune_steps} fine-tuning steps: pruned {_pct(a.pruned_finetuned_accuracy)}, "
+                     f"quantisation-aware {_pct(a.compressed_finetuned_accuracy)}")
+        console.print(line)
     if result.sweep:
         sweep = Table(title=f"token-budget sweep ({result.sweep.knob})")
-        for column in ("point", "tokens", "MACs", "cosine", ""):
+        for column in ("point", "tokens", "MACs", "cosine", "accuracy", ""):
             sweep.add_column(column)
         for point in result.sweep.points:
             mark = "knee" + (" (applied)" if result.sweep.applied else "") if point == result.sweep.knee else ""
-            sweep.add_row(point.label, str(point.tokens), _si(point.macs), f"{point.cosine:.4f}", mark)
+            sweep.add_row(point.label, str(point.tokens), _si(point.macs), f"{point.cosine:.4f}",
+                          _pct(point.accuracy), mark)
         console.print(sweep)
     before, after = prof.main_phase.totals, result.profile.main_phase.totals
     console.print(f"{prof.main_phase.name} MACs {_si(before.macs)} -> {_si(after.macs)}, "

@@ -23,7 +23,7 @@ from workloads import tasks
 from workloads.config import ModelConfig, StackConfig, with_overrides
 from workloads.fakequant import ACT_BITS, quantize_act, quantize_weight
 from workloads.profile import ModelProfile, profile_model, trace
-from workloads.task_accuracy import TaskAccuracy, evaluate, resized_accuracy
+from workloads.task_accuracy import TaskAccuracy, evaluate, rank_correlation, resized_accuracy
 
 BIT_CHOICES = (8, 6, 4)
 FULL_PROXY_PARAMS = 200_000_000  # larger stacks default to a 4-layer accuracy proxy (CPU time)
@@ -482,7 +482,7 @@ def compress(profile: ModelProfile, bits_budget: float = 6.0, memory_budget_byte
         progress(f"{cfg.trained}: held-out accuracy of the compressed model")
         task = evaluate(cfg.trained, small, maps, finetune_steps, progress)
     sweep_report = None
-    if sweep:
+    if sweep and not (cfg.trained and cfg.stem is None):  # a tabular workload's tokens are its features
         progress("token-budget sweep")
         main = cfg.vision if cfg.stem is not None else cfg.text
         depth = min(main.layers, proxy_depth or 4)
@@ -514,3 +514,47 @@ def _attach_ranges(prof: ModelProfile, cfg: ModelConfig, blocks: dict[str, list[
                 if section.kind == "block" and section.stack == stack.name and phase.name != "decode":
                     for layer in section.layers:
                         layer.ranges = ranges.get(layer.name)
+
+
+# --- the compression sweep on a trained workload -----------------------------------------------------
+SWEEP_BITS = (8, 6, 4)
+SWEEP_PRUNING = ((0, 0.0), (0, 0.5), (1, 0.5))  # (heads removed, MLP fraction removed) per block
+
+
+class SweepRow(BaseModel):
+    bits_budget: float
+    prune_heads: int
+    prune_mlp: float
+    weight_bits_avg: float
+    proxy_cosine: float
+    accuracy: TaskAccuracy
+
+
+class AccuracySweep(BaseModel):
+    workload: str
+    rows: list[SweepRow]
+    rank_correlation: float | None  # Spearman: proxy cosine vs compressed held-out accuracy
+    rank_correlation_finetuned: float | None  # proxy cosine vs accuracy after quantisation-aware fine-tuning
+
+
+def accuracy_sweep(profile: ModelProfile, finetune_steps: int = 0, bits: tuple[float, ...] = SWEEP_BITS,
+                   pruning: tuple[tuple[int, float], ...] = SWEEP_PRUNING,
+                   progress: Callable[[str, int, int], None] = lambda _msg, _done, _total: None) -> AccuracySweep:
+    """Every bit budget x pruning level of a trained workload: the proxy cosine next to the real accuracy."""
+    if not profile.config.trained:
+        raise ValueError(f"the accuracy sweep needs a trained workload ({', '.join(tasks.CONFIGS)})")
+    grid = [(b, h, m) for h, m in pruning for b in bits]
+    rows = []
+    for done, (b, h, m) in enumerate(grid):
+        label = f"{b:g} bits, -{h} heads, -{m:.0%} MLP"
+        result = compress(profile, bits_budget=b, prune_heads=h, prune_mlp=m, sweep=False,
+                          finetune_steps=finetune_steps,
+                          progress=lambda msg, label=label, done=done: progress(f"{label}: {msg}", done, len(grid)))
+        rows.append(SweepRow(bits_budget=b, prune_heads=h, prune_mlp=m, weight_bits_avg=result.weight_bits_avg,
+                             proxy_cosine=result.proxies[0].cosine, accuracy=result.task_accuracy))
+    progress("done", len(grid), len(grid))
+    proxy = [r.proxy_cosine for r in rows]
+    tuned = [r.accuracy.compressed_finetuned_accuracy for r in rows]
+    return AccuracySweep(workload=profile.config.trained, rows=rows,
+                         rank_correlation=rank_correlation(proxy, [r.accuracy.compressed_accuracy for r in rows]),
+                         rank_correlation_finetuned=rank_correlation(proxy, tuned) if finetune_steps else None)

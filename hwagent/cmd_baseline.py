@@ -40,8 +40,16 @@ def report_cmd(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Syntheses run in parallel (one Yosys + OpenSTA "
                                                                    "process each); default: the number of cores.")]
         = os.cpu_count() or 1,
+    workload: Annotated[str | None, typer.Option(help="Instead: task accuracy of a trained workload (digits-vit, "
+                                                      "cancer-tab) from the accelerator's own outputs.")] = None,
+    samples: Annotated[int, typer.Option(help="With --workload: held-out inputs simulated on the RTL.")] = 32,
 ) -> None:
     """Cycles per GEMM and per block (simulated where the block fits), full-size predictions, PPA per unit."""
+    if workload is not None:
+        from hwagent.cmd_workload_accuracy import workload_report
+
+        workload_report(workload, samples, simulate=not no_sim, json_out=json_out)
+        return
     from accelerator_baseline.golden import CONFIGS
     from accelerator_baseline.report import build_report
 

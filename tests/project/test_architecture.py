@@ -12,7 +12,7 @@ ALLOWED = {
     "verify": set(),
     "prompts": set(),
     "accelerator_baseline": {"verify"},
-    "workloads": {"accelerator_baseline"},
+    "workloads": {"accelerator_baseline", "verify"},  # verify.paths: the trained weights cache
     "spec_templates": {"workloads", "accelerator_baseline", "verify"},
     "agent": {"spec_templates", "prompts", "verify"},
     "evals": {"agent", "verify", "spec_templates", "accelerator_baseline", "prompts", "workloads"},

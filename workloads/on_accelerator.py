@@ -56,10 +56,11 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 def _rtl_outputs(qb: G.QuantBlock, xs: np.ndarray, simulate: bool) -> dict | None:
     """RTL outputs for the int8 inputs `xs` (cached by RTL digest, block and inputs; `from_cache` says which)."""
     from accelerator_baseline.report import rtl_digest
-    from accelerator_baseline.sim import run_inputs
+    from accelerator_baseline.sim import run_inputs, tb_dir
     from verify.paths import cache_dir
 
-    key = hashlib.sha256(pickle.dumps((qb, xs.tobytes(), rtl_digest()))).hexdigest()[:16]
+    testbench = (tb_dir() / "tb_inputs.py").read_bytes()
+    key = hashlib.sha256(pickle.dumps((qb, xs.tobytes(), rtl_digest(), testbench))).hexdigest()[:16]
     path = cache_dir("baseline") / f"inputs-{qb.cfg.name}-{len(xs)}-{key}.json"
     if path.is_file():
         return {**json.loads(path.read_text()), "from_cache": True}

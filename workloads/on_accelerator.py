@@ -95,7 +95,7 @@ def accuracy_report(name: str, samples: int | None = 32, simulate: bool = True,
     report = {
         "workload": name, "block": {"tokens": qb.cfg.tokens, "d_model": qb.cfg.d_model, "heads": qb.cfg.heads,
                                      "d_ff": qb.cfg.d_ff, "array": f"{qb.cfg.array_rows}x{qb.cfg.array_cols}"},
-        "held_out": len(labels), "train_seconds": trained.train_seconds,
+        "held_out": len(labels), "train_seconds": trained.train_seconds, "train_accuracy": trained.train_accuracy,
         "calibration_samples": min(CALIB_SAMPLES, len(split.y_train)),
         "float_accuracy": float(np.mean(float_pred == labels)),
         "golden_accuracy": float(np.mean(golden_pred == labels)),

@@ -102,8 +102,8 @@ class TaskModel(nn.Module):
         pooled = h.mean(1) if self.cfg.family == "vit" else h[:, 0]
         return self.head(self.head_norm(pooled))
 
-    def encode(self, t: torch.Tensor, blocks: list[nn.Module] | None = None) -> torch.Tensor:
-        for block in blocks if blocks is not None else self.blocks:
+    def encode(self, t: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
             t = block(t)
         return t
 

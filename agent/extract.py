@@ -14,6 +14,9 @@ _MARKERS = re.compile(r"\[BEGIN\](.*?)(?:\[DONE\]|\[END\]|\Z)", re.DOTALL)
 _MODULE = re.compile(r"^[ \t]*(?:module|macromodule)\s+(\\?[A-Za-z_][\w$]*)", re.MULTILINE)
 _MODULE_SPAN = re.compile(r"^[ \t]*(?:module|macromodule)\s+\\?[A-Za-z_][\w$]*.*?\bendmodule\b(?:[ \t]*:[ \t]*\w+)?",
                           re.DOTALL | re.MULTILINE)
+# a module that starts mid-line: after prose ("Here it is: module m(...") or glued to a fence ("```module m(");
+# the name must be followed by `(`, `#` or `;`, which prose rarely is
+_INLINE_START = re.compile(r"(?<![\w$])(?=(?:module|macromodule)\s+\\?[A-Za-z_][\w$]*\s*[(#;])")
 _PREAMBLE = re.compile(r"^[ \t]*`(?:timescale|define|default_nettype|include)\b[^\n]*$", re.MULTILINE)
 _TESTBENCH_NAME = re.compile(r"^(?:tb|testbench|test_?bench\w*|tb_\w+|\w+_tb|\w+_testbench)$", re.IGNORECASE)
 _HDL_LANGS = {"", "verilog", "systemverilog", "sv", "v", "vlog", "hdl"}
@@ -23,7 +26,7 @@ _HDL_LANGS = {"", "verilog", "systemverilog", "sv", "v", "vlog", "hdl"}
 class Extraction:
     code: str | None
     modules: list[str] = field(default_factory=list)
-    method: str = ""  # fenced | markers | bare | none
+    method: str = ""  # fenced | markers | bare | inline | none
     problem: str = ""  # why nothing usable was found, or what was repaired
 
     @property
@@ -31,16 +34,27 @@ class Extraction:
         return self.code is not None
 
 
-def extract_verilog(answer: str, top: str | None = None) -> Extraction:
+TRUNCATED = "the answer was cut off at the answer token limit (finish_reason: length)"
+
+
+def extract_verilog(answer: str, top: str | None = None, *, truncated: bool = False) -> Extraction:
     """The Verilog in `answer`; with several definitions of a module the last one wins (models repeat
-    a module when they correct themselves). With `top`, the result must define it."""
+    a module when they correct themselves). With `top`, the result must define it. `truncated`: the server
+    stopped the answer at the token limit, which the problem then says."""
+    extraction = _extract(answer, top)
+    if truncated:
+        extraction.problem = "; ".join(p for p in (TRUNCATED, extraction.problem) if p)
+    return extraction
+
+
+def _extract(answer: str, top: str | None) -> Extraction:
     for method, chunks in (("fenced", _fenced(answer)), ("markers", _MARKERS.findall(answer)),
-                           ("bare", [answer])):
+                           ("bare", [answer]), ("inline", [_INLINE_START.sub("\n", answer)])):
         spans = [span for chunk in chunks for span in _module_spans(chunk)]
         if spans:
             return _assemble(spans, chunks, method, top)
-    truncated = re.search(r"^[ \t]*module\s+\w+", answer, re.MULTILINE)
-    problem = ("the answer starts a module but never closes it with endmodule (truncated?)" if truncated
+    unclosed = re.search(r"^[ \t]*module\s+\w+", answer, re.MULTILINE)
+    problem = ("the answer starts a module but never closes it with endmodule (truncated?)" if unclosed
                else "the answer contains no Verilog module")
     return Extraction(None, [], "none", problem)
 

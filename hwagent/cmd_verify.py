@@ -56,11 +56,12 @@ def _environment() -> dict:
     """LLM configuration (whether each variable is set, never its value), benchmark data and caches."""
     import os
 
+    from agent.llm.providers import local_servers
     from evals.suites import SUITES
     from verify.paths import cache_root, data_root
 
     root = data_root()
-    return {"llm": {name: bool(os.environ.get(name)) for name in KEY_VARIABLES},
+    return {"llm": {name: bool(os.environ.get(name)) for name in KEY_VARIABLES}, "local_servers": local_servers(),
             "benchmarks": {"root": str(root), "suites": {
                 entry.id: (entry.upstream is None or (root / entry.upstream.folder).is_dir())
                 for entry in SUITES.values()}},
@@ -70,6 +71,14 @@ def _environment() -> dict:
 def _print_environment(environment: dict) -> None:
     llm = ", ".join(f"{name} {'set' if value else 'not set'}" for name, value in environment["llm"].items())
     console.print(f"[bold]LLM:[/] {llm}", highlight=False, soft_wrap=True)
+    for server in environment["local_servers"]:
+        if server["up"]:
+            models = ", ".join(f"{server['provider']}/{m}" for m in server["models"]) or "no models listed"
+            console.print(f"[bold]local server[/] {server['provider']} at {server['url']}: up; --llm {models}",
+                          highlight=False, soft_wrap=True)
+        else:
+            console.print(f"[dim]local server {server['provider']} at {server['url']}: down (start: "
+                          f"{server['start']})[/]", highlight=False, soft_wrap=True)
     bench = environment["benchmarks"]
     present = [suite for suite, ok in bench["suites"].items() if ok]
     absent = [suite for suite, ok in bench["suites"].items() if not ok]

@@ -27,23 +27,18 @@ from pathlib import Path
 
 from agent.llm import pricing
 from agent.llm.base import Completion, LLMError, Provider, Request, Usage
+from agent.llm.providers import LOCAL_SERVERS, PROVIDERS, SETUP_HINT, base_url, server_down_hint
+from agent.llm.providers import concurrency as _concurrency
 from agent.llm.replay import HEADER
 from verify.paths import cache_dir
 
-LOCAL_SERVERS = {
-    "ollama": "http://localhost:11434/v1",
-    "vllm": "http://localhost:8000/v1",
-    "llamacpp": "http://localhost:8080/v1",
-    "lmstudio": "http://localhost:1234/v1",
-}
-DEFAULT_CONCURRENCY = {"openai": 8, "anthropic": 4, "replay": 1}
+__all__ = ["SETUP_HINT", "LLMClient", "ModelRef", "default_model", "make_provider", "parse_model",
+           "require_credentials"]
+
+
 def default_cache_dir() -> Path:
     """The LLM response cache (verify.paths: beside the PPA cache)."""
     return cache_dir("llm")
-
-
-SETUP_HINT = ("set OPENAI_API_KEY or ANTHROPIC_API_KEY, or start a local server (e.g. `ollama serve` and "
-              "--llm ollama/qwen2.5-coder:7b), or replay a transcript with --llm replay/PATH")
 
 
 @dataclass(frozen=True)
@@ -71,59 +66,18 @@ def parse_model(text: str) -> ModelRef:
         if not model or not server:
             raise LLMError("config", f"'{text}': use openai-api/<name>/<model> with <NAME>_BASE_URL set")
         return ModelRef(provider, model, server)
-    if provider not in ("openai", "anthropic", "replay", *LOCAL_SERVERS):
-        raise LLMError("config", f"unknown provider '{provider}' in '{text}' (known: openai, anthropic, "
-                                 f"{', '.join(LOCAL_SERVERS)}, openai-api, replay)")
+    if provider not in PROVIDERS:
+        raise LLMError("config", f"unknown provider '{provider}' in '{text}' (known: {', '.join(PROVIDERS)})")
     return ModelRef(provider, rest)
-
-
-def env_name(server: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in server).upper()
 
 
 def make_provider(ref: ModelRef, *, timeout_s: float = 120.0, max_retries: int = 4) -> Provider:
     """Build the provider for `ref`; a missing key or server URL raises LLMError('config') saying what to set."""
-    if ref.provider == "replay":
-        from agent.llm.replay import Replay
-
-        return Replay(ref.label, ref.model)
-    if ref.provider == "anthropic":
-        from agent.llm.anthropic_messages import AnthropicMessages
-
-        key = os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise LLMError("config", f"ANTHROPIC_API_KEY is not set for {ref.label}; {SETUP_HINT}")
-        return AnthropicMessages(ref.label, ref.model, key, None, timeout_s=timeout_s, max_retries=max_retries,
-                                 parallel=_concurrency(ref))
-    from agent.llm.openai_chat import OpenAIChat
-
-    if ref.provider == "openai":
-        key = os.environ.get("OPENAI_API_KEY")
-        if not key:
-            raise LLMError("config", f"OPENAI_API_KEY is not set for {ref.label}; {SETUP_HINT}")
-        return OpenAIChat(ref.label, ref.model, key, None, timeout_s=timeout_s, max_retries=max_retries)
-    if ref.provider == "openai-api":
-        var = env_name(ref.server)
-        base = os.environ.get(f"{var}_BASE_URL")
-        if not base:
-            raise LLMError("config", f"{var}_BASE_URL is not set for {ref.label} "
-                                     f"(e.g. export {var}_BASE_URL=http://localhost:8000/v1)")
-        key = os.environ.get(f"{var}_API_KEY", "not-needed")
-    else:
-        var = env_name(ref.provider)
-        base = os.environ.get(f"{var}_BASE_URL", LOCAL_SERVERS[ref.provider])
-        key = os.environ.get(f"{var}_API_KEY", "not-needed")
-    return OpenAIChat(ref.label, ref.model, key, base, timeout_s=timeout_s, max_retries=max_retries,
-                      native_n=ref.provider in ("vllm", "openai-api"))
+    return PROVIDERS[ref.provider].factory(ref, timeout_s, max_retries)
 
 
 _SEMAPHORES: dict[str, threading.BoundedSemaphore] = {}
 _SEMAPHORE_LOCK = threading.Lock()
-
-
-def _concurrency(ref: ModelRef) -> int:
-    var = f"HWAGENT_{env_name(ref.server or ref.provider)}_CONCURRENCY"
-    return int(os.environ.get(var, DEFAULT_CONCURRENCY.get(ref.provider, 1)))
 
 
 ConcurrencyGate = Callable[[str, int], AbstractContextManager]  # (provider key, limit) -> held during a call
@@ -224,7 +178,8 @@ class LLMClient:
                     out.write(json.dumps(HEADER | {"scripted": scripted, "description": note}) + "\n")
                 out.write(json.dumps({"model": self.label, "cached": completion.cached,
                                       "request": request.to_dict(),
-                                      "response": {"texts": completion.texts, "usage": vars(completion.usage)},
+                                      "response": {"texts": completion.texts, "usage": vars(completion.usage),
+                                                   "finish_reasons": completion.finish_reasons},
                                       "latency_s": round(completion.latency_s, 3), "time": time.time()}) + "\n")
 
 
@@ -232,13 +187,11 @@ def require_credentials(model: str) -> None:
     """Fail fast (LLMError 'config') when the model's key or local server is missing; one line says what to do."""
     ref = parse_model(model)
     if ref.provider in LOCAL_SERVERS or ref.provider == "openai-api":
-        base = os.environ.get(f"{env_name(ref.server or ref.provider)}_BASE_URL",
-                              LOCAL_SERVERS.get(ref.provider, ""))
+        base = base_url(ref)
         if not base:
             make_provider(ref)
         if not _reachable(base):
-            raise LLMError("config", f"no server answers at {base} for {ref.label}: start it (e.g. `ollama serve`) "
-                                     f"or set {env_name(ref.server or ref.provider)}_BASE_URL")
+            raise LLMError("config", server_down_hint(ref, base))
         return
     make_provider(ref)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import openai
@@ -52,6 +53,19 @@ class OpenAIChat:
             raise LLMError("malformed", f"response is not valid JSON: {exc}", self.name) from None
 
 
+_CONTEXT_CODES = {"context_length_exceeded", "exceed_context_size_error"}  # OpenAI / llama_cpp.server, llama-server
+_CONTEXT_WORDS = re.compile(r"context (length|window|size)|maximum context|too many tokens|prompt is too long", re.IGNORECASE)
+
+
+def _over_context(exc: Exception) -> bool:
+    """A 400 saying the prompt does not fit the model's context window (each server words it its own way)."""
+    body = getattr(exc, "body", None)
+    error = body.get("error", body) if isinstance(body, dict) else {}
+    codes = {str(error.get(k)) for k in ("code", "type")} if isinstance(error, dict) else set()
+    return getattr(exc, "status_code", None) == 400 and bool(codes & _CONTEXT_CODES
+                                                             or _CONTEXT_WORDS.search(str(exc)))
+
+
 def translate(exc: Exception, provider: str) -> LLMError:
     """Map an SDK exception (openai or anthropic; same class layout) to an LLMError kind."""
     name = type(exc).__name__
@@ -60,6 +74,8 @@ def translate(exc: Exception, provider: str) -> LLMError:
         kind = "timeout"
     elif name == "APIConnectionError":
         kind = "connection"
+    elif _over_context(exc):
+        kind = "context_length"
     elif name == "APIResponseValidationError" or (status is None and "JSON" in str(exc)):
         kind = "malformed"
     elif status == 429:

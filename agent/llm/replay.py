@@ -7,7 +7,7 @@ A transcript is JSON Lines. The first line is a header::
 `scripted: true` marks a hand-written fixture (tests, `make demo`), `false` a recording of a real run.
 Every further line is one exchange (one `complete()` call)::
 
-    {"request": {...Request.to_dict()...}, "response": {"texts": [...], "usage": {...}}, "model": "..."}
+    {"request": {...Request.to_dict()...}, "response": {"texts": [...], "usage": {...}, "finish_reasons": [...]}, "model": "..."}
 
 Matching: an exchange with `request` must match the live request exactly (messages, n, temperature,
 max_tokens, stop); a scripted exchange may instead carry `expect: ["substring", ...]`, strings that must all
@@ -91,7 +91,7 @@ class Replay:
                                    f"for {request.n}", self.name)
         usage = response.get("usage", {})
         return Completion(texts, Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
-                          exchange.get("model", self.name))
+                          exchange.get("model", self.name), finish_reasons=list(response.get("finish_reasons", [])))
 
     def _keyed(self, request: Request) -> int:
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")

@@ -16,22 +16,30 @@ _PYTHON_BLOCK = re.compile(r"```(?:python|py)?[^\n]*\n(.*?)```", re.DOTALL)
 def plan(state: AgentState, ctx: RunContext) -> dict:
     if state.get("plan"):
         return {}
-    texts, update = ctx.ask(state, render("plan.j2", spec_text=ctx.problem.prompt), what="plan")
-    (ctx.run_dir / "plan.md").write_text(texts[0])
-    return update | {"plan": texts[0]}
+    completion, update = ctx.ask(state, render("plan.j2", spec_text=ctx.problem.prompt), what="plan")
+    (ctx.run_dir / "plan.md").write_text(completion.texts[0])
+    return update | {"plan": completion.texts[0]}
+
+
+NO_TESTBENCH = "It contained no ```python code block that imports cocotb."
 
 
 def write_testbench(state: AgentState, ctx: RunContext) -> dict:
-    problem = ctx.problem
-    prompt = render("testbench.j2", spec_text=problem.prompt, top=problem.top,
-                    clock=problem.spec.clock.name if problem.spec.clock else None,
-                    feedback=state.get("tb_feedback", ""))
-    texts, update = ctx.ask(state, prompt, what="testbench")
-    blocks = _PYTHON_BLOCK.findall(texts[0])
-    source = max(blocks, key=len) if blocks else None
-    if source is None or "cocotb" not in source:
-        raise LLMError("malformed", "the model wrote no cocotb testbench (no ```python block importing cocotb)",
-                       ctx.model_of(state))
+    """The model's cocotb testbench; an answer without one is asked again (at most `testbench_rewrites` times),
+    each exchange recorded, before the run stops with one error line."""
+    problem, update, feedback = ctx.problem, {}, state.get("tb_feedback", "")
+    for _ in range(ctx.options.testbench_rewrites + 1):
+        prompt = render("testbench.j2", spec_text=problem.prompt, top=problem.top,
+                        clock=problem.spec.clock.name if problem.spec.clock else None, feedback=feedback)
+        completion, update = ctx.ask(state | update, prompt, what="testbench")
+        blocks = [b for b in _PYTHON_BLOCK.findall(completion.texts[0]) if "cocotb" in b]
+        if blocks:
+            break
+        feedback = NO_TESTBENCH
+    else:
+        raise LLMError("malformed", f"the model wrote no cocotb testbench (no ```python block importing cocotb) "
+                                    f"in {ctx.options.testbench_rewrites + 1} answer(s)", ctx.model_of(state))
+    source = max(blocks, key=len)
     version = len(list(ctx.run_dir.glob("self_testbench_*.py"))) + 1
     (ctx.run_dir / f"self_testbench_{version}.py").write_text(source)
     return update | {"testbench": source, "tb_feedback": ""}
@@ -43,9 +51,11 @@ def generate(state: AgentState, ctx: RunContext) -> dict:
     folder = ctx.iter_dir(iteration)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "prompt.md").write_text(prompt)
-    texts, update = ctx.ask(state, prompt, n=ctx.options.candidates, what="generate")
+    completion, update = ctx.ask(state, prompt, n=ctx.options.candidates, what="generate")
     start = time.monotonic()
-    candidates = [_candidate(ctx, state, iteration, index, text) for index, text in enumerate(texts)]
+    reasons = completion.finish_reasons or [""] * len(completion.texts)
+    candidates = [_candidate(ctx, state, iteration, index, text, reason == "length")
+                  for index, (text, reason) in enumerate(zip(completion.texts, reasons))]
     tier = update["tiers"][state.get("tier", 0)]
     tier["iterations"] += 1
     tier["from_iteration"] = tier["from_iteration"] or iteration
@@ -68,11 +78,12 @@ def design_prompt(state: AgentState, ctx: RunContext) -> str:
                                           ctx.options.history_chars))
 
 
-def _candidate(ctx: RunContext, state: AgentState, iteration: int, index: int, text: str) -> dict:
+def _candidate(ctx: RunContext, state: AgentState, iteration: int, index: int, text: str, truncated: bool
+               ) -> dict:
     folder = ctx.iter_dir(iteration) / f"cand_{index}"
     folder.mkdir(exist_ok=True)
     (folder / "response.md").write_text(text)
-    extraction = extract_verilog(text, ctx.problem.top)
+    extraction = extract_verilog(text, ctx.problem.top, truncated=truncated)
     path = None
     if extraction.ok:
         path = folder / "design.v"

@@ -19,7 +19,8 @@ def judge(state: AgentState, ctx: RunContext) -> dict:
         prompt = render("judge.j2", spec_text=ctx.problem.prompt, testbench=state["testbench"],
                         design=mark_drivers(best["code"], (state.get("trace") or {}).get("data")),
                         sim_feedback=state["feedback"])
-        texts, update = ctx.ask(state, prompt, what="judge")
+        completion, update = ctx.ask(state, prompt, what="judge")
+        texts = completion.texts
     found = _VERDICT.findall(texts[0].upper())
     blame = found[-1] if found else "DESIGN"
     rewrites = sum(1 for j in state.get("judgements", []) if j["iteration"] == state["iteration"]

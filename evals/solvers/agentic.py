@@ -31,7 +31,7 @@ class AgentSolver(Solver):
             temperature = SAMPLED_TEMPERATURE if settings.samples > 1 else RunOptions.model_fields["temperature"].default
         return RunOptions(models=list(settings.models), max_iters=settings.max_iters, temperature=temperature,
                           seed=sample if settings.samples > 1 else None, cache=settings.cache,
-                          escalate_after=settings.escalate_after)
+                          escalate_after=settings.escalate_after, answer_tokens=settings.answer_tokens)
 
     def problem(self, full_id: str) -> AgentProblem:
         problem = agent_problem(full_id, self.settings.data)

@@ -24,6 +24,12 @@ EXAMPLES = golden.HERE
     ("The design is\nmodule top(input a, output y); assign y = a; endmodule\nThat is all.", ["top"], "bare"),
     (("```\nmodule top(input a, output y); assign y = 0; endmodule\n```\nOops, fixed:\n```verilog\n"
       "module top(input a, output y); assign y = a; endmodule\n```"), ["top"], "fenced"),
+    # shapes small local models give: the prompt's words echoed as the fence label, an unclosed fence, a `v`
+    # label, a module starting after prose on the same line or glued to the fence
+    ("```verilog code block\nmodule top(input a, output y);\n  assign y = a;\nendmodule\n```", ["top"], "fenced"),
+    ("```v\nmodule top(input a, output y);\n  assign y = a;\nendmodule\n", ["top"], "fenced"),
+    ("Here is the code: module top(input a, output y); assign y = a; endmodule Done.", ["top"], "inline"),
+    ("```module top(input a, output y);\n  assign y = a;\nendmodule```", ["top"], "inline"),
 ])
 def test_extraction_variants(answer, modules, method):
     result = extract_verilog(answer, "top")
@@ -43,10 +49,21 @@ def test_extraction_keeps_timescale_and_ignores_other_languages():
     ("I need more details about the reset.", "contains no Verilog module"),
     ("```verilog\nmodule top(input a);\n  assign", "never closes it with endmodule"),
     ("```verilog\nmodule other(input a); endmodule\n```", "not the required module `top`"),
+    ("The module top must drive y; its endmodule comes last.", "contains no Verilog module"),
 ])
 def test_answers_without_usable_code(answer, problem):
     result = extract_verilog(answer, "top")
     assert not result.ok and problem in result.problem
+
+
+def test_a_truncated_answer_says_so():
+    """finish_reason `length`: the feedback names the token limit, whether or not a module survived."""
+    cut = extract_verilog("```verilog\nmodule top(input a, output y);\n  assign y", "top", truncated=True)
+    assert not cut.ok and cut.problem.startswith("the answer was cut off at the answer token limit")
+    assert "never closes it with endmodule" in cut.problem
+    kept = extract_verilog("module top(input a, output y); assign y = a; endmodule\nmodule extra(", "top",
+                           truncated=True)
+    assert kept.ok and kept.modules == ["top"] and "cut off" in kept.problem
 
 
 def test_example_specs_load_render_and_vectors_match_golden_models():

@@ -221,3 +221,53 @@ def test_price_table_override_and_unknown_models(tmp_path, monkeypatch):
     assert pricing.price("openai", "gpt-4o-2024-08-06") == pricing.PRICES_PER_MTOK["gpt-4o"]
     assert pricing.price("ollama", "qwen2.5-coder:7b") == (0.0, 0.0)
     assert pricing.price("openai", "some-future-model") is None
+
+
+@pytest.mark.parametrize(("provider", "command"), [("ollama", "ollama serve"), ("llamacpp", "llama_cpp.server"),
+                                                   ("vllm", "vllm serve"), ("lmstudio", "lms server start")])
+def test_a_local_server_that_is_down_is_one_line_naming_its_start_command(provider, command, monkeypatch):
+    from agent.llm import require_credentials
+    from agent.llm.llamacpp_server import free_port
+    from agent.llm.providers import env_name
+
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    monkeypatch.setenv(f"{env_name(provider)}_BASE_URL", url)
+    with pytest.raises(LLMError) as info:
+        require_credentials(f"{provider}/some-model")
+    assert info.value.kind == "config" and "\n" not in str(info.value)
+    assert url in info.value.message and command in info.value.message
+
+
+def test_provider_table_and_packaged_prices(tmp_path, monkeypatch):
+    from agent.llm import pricing
+    from agent.llm.providers import PROVIDERS
+
+    assert {"openai", "anthropic", "ollama", "vllm", "llamacpp", "lmstudio", "openai-api", "replay"} <= set(PROVIDERS)
+    with pytest.raises(LLMError, match="known: openai, anthropic"):
+        parse_model("gemini/x")
+    assert pricing.PRICES_PER_MTOK["gpt-4o-mini"] == (0.15, 0.60)  # from agent/llm/prices.yaml
+    assert all(pricing.price(name, "any") == (0.0, 0.0) for name, spec in PROVIDERS.items() if spec.free)
+    bad = tmp_path / "prices.yaml"
+    bad.write_text("gpt-4o: 3\n")
+    monkeypatch.setenv("HWAGENT_PRICES", str(bad))
+    with pytest.raises(LLMError, match="each entry needs"):
+        pricing.load_overrides()
+    monkeypatch.setenv("HWAGENT_PRICES", str(tmp_path / "missing.yaml"))
+    with pytest.raises(LLMError, match="missing.yaml"):
+        pricing.load_overrides()
+
+
+def test_context_window_errors_of_each_server_are_context_length():
+    """The 400 bodies llama_cpp.server / OpenAI / vLLM, llama-server and Anthropic send for an over-long prompt."""
+    bodies = [{"error": {"message": "This model's maximum context length is 8192 tokens. However, you requested "
+                                    "9000 tokens", "code": "context_length_exceeded"}},
+              {"error": {"code": 400, "message": "the request exceeds the available context size, try increasing "
+                                                 "it", "type": "exceed_context_size_error"}},
+              {"type": "error", "error": {"type": "invalid_request_error",
+                                          "message": "prompt is too long: 210000 tokens > 200000 maximum"}}]
+    for body in bodies:
+        with LoopbackServer([Reply(400, body)]) as server:
+            provider = OpenAIChat("llamacpp/m", "m", "k", server.url + "/v1", max_retries=0)
+            with pytest.raises(LLMError) as info:
+                provider.complete(REQUEST)
+        assert info.value.kind == "context_length", body

@@ -305,4 +305,6 @@ def check_files(design: list[str | Path], trusted: list[str | Path] = (), *, fla
 def _first_error(log: str, scratch: Path) -> str:
     """The preprocessor's first error line, without the names of our scratch files."""
     lines = [line.replace(str(scratch) + os.sep, "") for line in log.splitlines() if line.strip()]
-    return next((line for line in lines if "error" in line.lower()), lines[0] if lines else "unknown error")
+    lines = [line for line in lines if "errors preprocessing" not in line] or lines
+    return next((line for line in lines if "Include file" in line),
+                next((line for line in lines if "error" in line.lower()), lines[0] if lines else "unknown error"))

@@ -14,6 +14,7 @@ never by guessing which names look secret.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import os
 import resource
@@ -63,7 +64,7 @@ _ENV_NAMES = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV",
 _ENV_PREFIXES = ("LC_", "COCOTB_", "VERILATOR_", "IVERILOG", "GPI_", "PYGPI_", "TOPLEVEL", "SIM")
 _SYSTEM_TREE = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
                 "/etc/alternatives")
-_enabled = True
+_STATE = {"bwrap": True}  # turned off only by unsandboxed()
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -105,7 +106,7 @@ def _bwrap_args(bwrap: str, writable: Sequence[str | Path], cwd: str | Path, rea
     ro = [a for path in [*_python_tree(), *readable] for a in ("--ro-bind", str(path), str(path))]
     ro += [a for source, inside in binds for a in ("--ro-bind", str(source), str(inside))]
     rw = [a for path in writable for a in ("--bind", str(path), str(path))]
-    return [bwrap, *_system_args(), *ro, "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *rw,
+    return [bwrap, *_system_args(), "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *ro, *rw,
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
             "--cap-drop", "ALL", "--chdir", str(cwd), "--"]
 
@@ -114,12 +115,11 @@ def _bwrap_args(bwrap: str, writable: Sequence[str | Path], cwd: str | Path, rea
 def unsandboxed():
     """Runs inside this block skip bubblewrap (rlimits and process group only): `hwagent bench verify` times
     the sandbox's cost this way; nothing else may use it."""
-    global _enabled
-    _enabled = False
+    _STATE["bwrap"] = False
     try:
         yield
     finally:
-        _enabled = True
+        _STATE["bwrap"] = True
 
 
 @functools.cache
@@ -141,9 +141,18 @@ def isolation() -> Isolation:
                             "no network, own pid namespace, no capabilities, allowlisted environment")
 
 
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the process that started it dies (a pool worker initializer: `kill -9`
+    of the parent leaves no orphan worker, and the worker's sandboxed children die with it)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def active() -> bool:
     """Whether runs that name paths are isolated with bubblewrap right now."""
-    return _enabled and isolation().bwrap is not None
+    return _STATE["bwrap"] and isolation().bwrap is not None
 
 
 def _limited(cmd: list[str], limits: Limits) -> tuple[list[str], object]:
@@ -191,7 +200,7 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
     full_env, shown = child_env(env), cmd
     start = time.monotonic()
     isolated = writable is not None or readable is not None
-    bwrap = isolation().bwrap if isolated and _enabled else None
+    bwrap = isolation().bwrap if isolated and _STATE["bwrap"] else None
     if bwrap:  # host-only PATH entries (pyenv shims, ~/bin) do not exist inside: the venv's bin comes first
         path = os.pathsep.join([os.path.dirname(sys.executable), full_env.get("PATH", os.defpath)])
         full_env |= {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": path}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated
 
@@ -44,6 +45,14 @@ def _version(value: bool) -> None:
 def main(show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = False) -> None:
     """LLM-aided hardware design: workloads to accelerator RTL, verified with real EDA tools."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_cleanly)
+
+
+def _exit_cleanly(signum: int, _frame) -> None:
+    """SIGTERM / SIGHUP unwind like an error: `finally` blocks kill the tool's process group (verify.sandbox) and
+    temporary folders are removed, so `kill` of a command leaves no yosys or vvp behind."""
+    raise SystemExit(128 + signum)
 
 cmd_demo.register(app)
 cmd_verify.register(app)

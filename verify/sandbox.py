@@ -144,6 +144,7 @@ def isolation() -> Isolation:
 def die_with_parent() -> None:
     """Linux: this process gets SIGKILL when the process that started it dies (a pool worker initializer: `kill -9`
     of the parent leaves no orphan worker, and the worker's sandboxed children die with it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's unwinding handler, inherited by a fork
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):

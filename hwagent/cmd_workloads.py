@@ -304,6 +304,8 @@ def spec_cmd(
         hw = parse_budget(yaml.safe_load(budget.read_text()), source=str(budget))
     except yaml.YAMLError as exc:
         fail(f"{budget}: not valid YAML ({str(exc).splitlines()[0]})")
+    except UnicodeDecodeError as exc:
+        fail(f"{budget}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})")
     except BudgetError as exc:
         fail(str(exc))
     if vector_rows < 2:

@@ -301,6 +301,8 @@ def load_spec(path: str | Path) -> Spec:
         raise SpecError(f"cannot read spec {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path}: expected a YAML mapping at the top level")
     return parse_spec(data, source=str(path)).with_base_dir(path.parent)

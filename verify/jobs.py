@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from verify import sandbox
 from verify.sim import (
-    TRUSTED_TB_ISOLATION,
     IcarusRun,
     SimResult,
     Source,
@@ -88,7 +88,7 @@ class IcarusJob:
         verdict = self._verdict(raw)
         sim = _reconcile(judge_native(raw, None, self.fail_pattern), verdict)
         sim.run_dir, sim.waveform, sim.log_path = raw.run_dir, raw.waveform, raw.log_path
-        sim.wall_s, sim.isolation = raw.wall_s, TRUSTED_TB_ISOLATION
+        sim.wall_s, sim.isolation = raw.wall_s, sandbox.isolation().description
         if waves and not verdict.passed and raw.compiled:
             dump = Source("hwagent_dump.v", f'module hwagent_dump; initial begin $dumpfile("waves.vcd"); '
                                             f'$dumpvars(0, {self.top}); end endmodule\n', "trusted")
@@ -125,7 +125,7 @@ class CocotbJob:
     env_files: tuple[tuple[str, str], ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     timeout_s: float = 240.0
-    untrusted_testbench: bool = False  # an LLM wrote the test module: run it isolated (verify.sandbox)
+    untrusted_testbench: bool = False  # an LLM wrote the test module: name what the sandbox blocked
     simulator: str | None = None
     test_name: str = field(default="")
 

@@ -1,4 +1,8 @@
-"""Lint with pyslang, Verilator and Icarus; one merged, de-duplicated list of diagnostics."""
+"""Lint with pyslang, Verilator and Icarus; one merged, de-duplicated list of diagnostics.
+
+Before any linter reads a file, the files are preprocessed in the sandbox (verify.safety.check_files): an
+`include outside the files' folders (`/etc/passwd`) is reported and no linter runs, so no host file's lines
+reach the report, the CLI or an LLM's next prompt. The linters themselves run sandboxed too."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from verify import sandbox, tools
+from verify import safety, sandbox, tools
 from verify.diagnostics import Diagnostic, iverilog_diagnostics, merge, render_feedback
 
 _LIMITS = sandbox.Limits(wall_s=60, cpu_s=60)
@@ -77,7 +81,7 @@ def run_verilator(files: list[Path], top: str | None, tool: tools.Tool) -> list[
     if top:
         cmd += ["--top-module", top]
     with tempfile.TemporaryDirectory(prefix="hwagent-lint-") as cwd:
-        result = sandbox.run(cmd + [str(f) for f in files], cwd, _LIMITS)
+        result = sandbox.run(cmd + [str(f) for f in files], cwd, _LIMITS, writable=[cwd], readable=_folders(files))
     if result.timed_out:
         return [Diagnostic(tool="verilator", severity="error", code="TIMEOUT", message="verilator lint timed out")]
     found = []
@@ -96,12 +100,16 @@ def run_iverilog(files: list[Path], top: str | None, tool: tools.Tool) -> list[D
     if top:
         cmd += ["-s", top]
     with tempfile.TemporaryDirectory(prefix="hwagent-lint-") as cwd:
-        result = sandbox.run(cmd + [str(f) for f in files], cwd, _LIMITS)
+        result = sandbox.run(cmd + [str(f) for f in files], cwd, _LIMITS, writable=[cwd], readable=_folders(files))
     found = iverilog_diagnostics(result.stdout + result.stderr)
     if result.returncode != 0 and not any(d.is_error for d in found):
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["iverilog failed"]
         found.append(Diagnostic(tool="iverilog", severity="error", code="compile", message=tail[0]))
     return found
+
+
+def _folders(files: list[Path]) -> list[str]:
+    return sorted({str(f.parent) for f in files})
 
 
 def lint(files: list[str | Path], top: str | None = None) -> LintReport:
@@ -110,6 +118,9 @@ def lint(files: list[str | Path], top: str | None = None) -> LintReport:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"no such file: {', '.join(missing)}")
+    if tools.iverilog().found and (contained := safety.check_files(paths, allowlist=False)):
+        return LintReport(files=[str(p) for p in paths], diagnostics=contained, tools_run=["hwagent-safety"],
+                          skipped=["linters not run: the files reach outside their folders"])
     jobs, skipped = {}, []
     try:
         import pyslang  # noqa: F401

@@ -1,22 +1,28 @@
-"""Run a tool on untrusted input: own process group, wall-clock kill, rlimits, capped output.
+"""Run a tool on untrusted input: own process group, wall-clock kill, rlimits, capped output, bubblewrap.
 
-Runs that name `writable` paths are also isolated with bubblewrap (`bwrap`) where it works: new network
-and pid namespaces (no network, no other processes to see or signal), the whole filesystem read-only except
-the `writable` paths, a minimal /dev, an empty /run (no daemon sockets), no capabilities. Without a working bwrap they get the rlimits
-and the process group only, and `isolation()` says so. Variables that look like secrets (API keys, tokens)
-are never passed to a child.
+Runs that name `writable` or `readable` paths (every simulation and every tool that reads untrusted RTL) are
+isolated with bubblewrap (`bwrap`) where it works: a minimal filesystem tree instead of the host's (`/usr`,
+`/lib*`, the Python installation and venv, read-only; the named paths; a private `/tmp`; no `/home`, `/etc`,
+`/run`, host `/tmp`, so no host files and no Unix sockets to connect to), new network and pid namespaces (no
+network, no other processes to see or signal), no capabilities, killed with its parent. Without a working
+bwrap they get the rlimits and the process group only, and `isolation()` says so.
+
+The environment is passed by an allowlist (PATH, locale, simulator variables and what the caller names),
+never by guessing which names look secret.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import os
-import re
 import resource
 import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -54,7 +60,18 @@ class Completed:
 
 
 _PRLIMIT = shutil.which("prlimit")
-_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL", re.IGNORECASE)
+_ENV_NAMES = frozenset({"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHASHSEED"})
+_ENV_PREFIXES = ("LC_", "COCOTB_", "VERILATOR_", "IVERILOG", "GPI_", "PYGPI_", "TOPLEVEL", "SIM")
+_SYSTEM_TREE = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
+                "/etc/alternatives")
+_STATE = {"bwrap": True}  # turned off only by unsandboxed()
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child: allowlisted host variables, then `extra` (the caller's own)."""
+    kept = {name: value for name, value in os.environ.items()
+            if name in _ENV_NAMES or name.startswith(_ENV_PREFIXES)}
+    return kept | (extra or {})
 
 
 @dataclass(frozen=True)
@@ -65,10 +82,44 @@ class Isolation:
     description: str
 
 
-def _bwrap_args(bwrap: str, writable: Sequence[str | Path], cwd: str | Path) -> list[str]:
-    binds = [arg for path in writable for arg in ("--bind", str(path), str(path))]
-    return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/run", *binds,
-            "--unshare-net", "--unshare-pid", "--die-with-parent", "--cap-drop", "ALL", "--chdir", str(cwd), "--"]
+def _python_tree() -> list[str]:
+    """The running Python's installation and venv (a cocotb child and its simulator's VPI library live there)."""
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    roots.add(os.path.dirname(os.path.realpath(sys.executable)))
+    return sorted(r for r in roots if r != "/" and not r.startswith("/usr/"))
+
+
+def _system_args() -> list[str]:
+    args = []
+    for path in _SYSTEM_TREE:
+        if os.path.islink(path) and not path.startswith("/etc/"):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def _bwrap_args(bwrap: str, writable: Sequence[str | Path], cwd: str | Path, readable: Sequence = (),
+                binds: Sequence[tuple[str | Path, str]] = ()) -> list[str]:
+    """bwrap arguments: the minimal tree, `readable` (read-only) and `writable` paths at their own place, and
+    `binds` (source, path inside) read-only at another place."""
+    ro = [a for path in [*_python_tree(), *readable] for a in ("--ro-bind", str(path), str(path))]
+    ro += [a for source, inside in binds for a in ("--ro-bind", str(source), str(inside))]
+    rw = [a for path in writable for a in ("--bind", str(path), str(path))]
+    return [bwrap, *_system_args(), "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *ro, *rw,
+            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            "--cap-drop", "ALL", "--chdir", str(cwd), "--"]
+
+
+@contextlib.contextmanager
+def unsandboxed():
+    """Runs inside this block skip bubblewrap (rlimits and process group only): `hwagent bench verify` times
+    the sandbox's cost this way; nothing else may use it."""
+    _STATE["bwrap"] = False
+    try:
+        yield
+    finally:
+        _STATE["bwrap"] = True
 
 
 @functools.cache
@@ -86,8 +137,23 @@ def isolation() -> Isolation:
     if probe.returncode != 0:
         reason = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[0]
         return Isolation(None, f"{weaker} (bwrap does not work here: {reason})")
-    return Isolation(bwrap, "bwrap: no network, filesystem read-only except the run dir, own pid namespace, "
-                            "no capabilities")
+    return Isolation(bwrap, "bwrap: minimal read-only system tree (no host files or sockets), run dir writable, "
+                            "no network, own pid namespace, no capabilities, allowlisted environment")
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the process that started it dies (a pool worker initializer: `kill -9`
+    of the parent leaves no orphan worker, and the worker's sandboxed children die with it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's unwinding handler, inherited by a fork
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def active() -> bool:
+    """Whether runs that name paths are isolated with bubblewrap right now."""
+    return _STATE["bwrap"] and isolation().bwrap is not None
 
 
 def _limited(cmd: list[str], limits: Limits) -> tuple[list[str], object]:
@@ -126,29 +192,31 @@ _RUNNING_GROUPS: set[int] = set()  # process groups of the runs in progress (any
 
 
 def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
-        stdin: str | None = None, writable: Sequence[str | Path] | None = None) -> Completed:
+        stdin: str | None = None, writable: Sequence[str | Path] | None = None,
+        readable: Sequence[str | Path] | None = None, binds: Sequence[tuple[str | Path, str]] = ()) -> Completed:
     """Run `cmd` in `cwd` in a new process group; on timeout the whole group is killed.
 
-    With `writable` paths (the run dir), the run is isolated as `isolation()` describes, with TMPDIR in the
-    first of them. Output goes to unlinked
-    temporary files (not pipes), so a child that floods stdout cannot block or exhaust memory; only the
-    head and tail up to `limits.output_bytes` are kept.
+    With `writable` or `readable` paths, the run is isolated as `isolation()` describes: only those paths
+    (writable ones read-write), `binds` (read-only, at another path inside) and the minimal system tree exist;
+    HOME and TMPDIR point to the private /tmp. Output goes to unlinked temporary files (not pipes), so a child
+    that floods stdout cannot block or exhaust memory; only the head and tail up to `limits.output_bytes` are kept.
     """
-    full_env = {name: value for name, value in os.environ.items() if not _SECRET.search(name)} | (env or {})
+    full_env, shown = child_env(env), cmd
     start = time.monotonic()
-    bwrap = isolation().bwrap if writable else None
-    if bwrap:  # /tmp is read-only inside: temporary files go to the first writable path
-        scratch = Path(writable[0]) / ".tmp"
-        scratch.mkdir(exist_ok=True)
-        full_env["TMPDIR"] = str(scratch)
+    isolated = writable is not None or readable is not None
+    bwrap = isolation().bwrap if isolated and _STATE["bwrap"] else None
+    if bwrap:  # host-only PATH entries (pyenv shims, ~/bin) do not exist inside: the venv's bin comes first
+        path = os.pathsep.join([os.path.dirname(sys.executable), full_env.get("PATH", os.defpath)])
+        full_env |= {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": path}
+        cmd = _bwrap_args(bwrap, writable or (), cwd, readable or (), binds) + cmd
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        wrapped, preexec = _limited(_bwrap_args(bwrap, writable, cwd) + cmd if bwrap else cmd, limits)
+        wrapped, preexec = _limited(cmd, limits)
         try:
             proc = subprocess.Popen(wrapped, cwd=cwd, env=full_env, stdout=out, stderr=err,
                                     stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                                     start_new_session=True, preexec_fn=preexec)  # noqa: PLW1509 - only without prlimit
         except FileNotFoundError as exc:
-            return Completed(cmd, 127, "", f"{exc.filename}: command not found", 0.0)
+            return Completed(shown, 127, "", f"{exc.filename}: command not found", 0.0)
         _RUNNING_GROUPS.add(proc.pid)
         try:
             if stdin is not None:
@@ -164,7 +232,7 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
             _RUNNING_GROUPS.discard(proc.pid)
         stdout, cut_out = _read_capped(out, limits.output_bytes)
         stderr, cut_err = _read_capped(err, limits.output_bytes)
-    return Completed(cmd, proc.returncode, stdout, stderr, time.monotonic() - start, timed_out,
+    return Completed(shown, proc.returncode, stdout, stderr, time.monotonic() - start, timed_out,
                      cut_out or cut_err)
 
 

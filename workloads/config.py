@@ -180,8 +180,18 @@ def load_hf_config(path: str | Path) -> ModelConfig:
     cfg_file = Path(path) / "config.json" if Path(path).is_dir() else Path(path)
     if not cfg_file.is_file():
         raise ValueError(f"no config.json at {path}")
-    hf = json.loads(cfg_file.read_text())
-    cfg = _from_hf(hf, Path(path).resolve().name if Path(path).is_dir() else cfg_file.stem)
+    try:
+        hf = json.loads(cfg_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{cfg_file}: not a JSON config ({exc})") from None
+    if not isinstance(hf, dict):
+        raise ValueError(f"{cfg_file}: config.json must hold a JSON object, got {type(hf).__name__}")
+    try:
+        cfg = _from_hf(hf, Path(path).resolve().name if Path(path).is_dir() else cfg_file.stem)
+    except KeyError as exc:
+        raise ValueError(f"{cfg_file}: config.json lacks the key {exc} its model_type needs") from None
+    except (TypeError, AttributeError) as exc:
+        raise ValueError(f"{cfg_file}: config.json has a value of the wrong type ({exc})") from None
     from workloads.hf import has_weights
 
     if has_weights(cfg_file.parent):

@@ -9,7 +9,8 @@ v1 (release/1.0.0, verilog_eval/execution.py): one file `test + "\\n" + prompt +
 iverilog command, `vvp -n`, 30 s for both. Any stderr fails the sample; result strings as upstream.
 
 Differences kept on purpose (forged-report protection): only the testbench's own token-tagged lines can
-supply the `Mismatches:` line, and designs that fail verify.safety are class `rejected` (`X`). v1's single
+supply the `Mismatches:` line, `Mismatches: 0 in 0 samples` (a run that ended early) is never a pass, and
+designs that fail verify.safety are class `rejected` (`X`). v1's single
 file is written as two (test, then prompt + completion) so that only the untrusted part is safety-checked.
 """
 
@@ -90,7 +91,7 @@ def analyze_v2(log_lines: list[tuple[str, bool]], sample_text: str) -> tuple[str
         match = _V2_MISMATCH.match(line) if trusted else None
         if match:
             mismatches, samples = int(match[1]), int(match[2])
-            no_mismatch = no_mismatch or mismatches == 0
+            no_mismatch = no_mismatch or (mismatches == 0 and samples > 0)  # 0 samples: the run ended early
     if letter == "?" and error_p:
         letter = "p"
     if letter == "?" and error_c:
@@ -238,8 +239,8 @@ def judge_v1(task_id: str, raw: IcarusRun, text: str) -> Verdict:
     if not match:
         return Verdict(task_id, False, "failed: info string not matched.", "no_result",
                        _first_lines(raw.sim_log, ".", 12))
-    wrong, total = int(match[1]), int(match[2])
-    if wrong == 0:
+    wrong, total = int(match[1] or 0), int(match[2] or 0)
+    if wrong == 0 and total > 0:  # "0 in 0 samples": the run ended before the testbench checked anything
         return Verdict(task_id, True, "passed", "passed", "", wrong, total)
     hints = "\n".join(line for line in raw.report_lines if _HINT.search(line))
     return Verdict(task_id, False, f"failed: {wrong} out of {total} samples.", "mismatch", hints, wrong, total)

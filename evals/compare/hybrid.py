@@ -9,6 +9,7 @@ block's latency contract shows up as mismatching outputs, the first wrong interm
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from accelerator_baseline.cycle_model import estimate_block
@@ -84,11 +85,14 @@ def top_ppa(files: list[Path], cfg: BlockConfig, settings: Settings, work: Path,
     is one block (its cycles: simulated for the hybrid, the cycle model's for the expert, which equals its
     simulation)."""
     parameters = rtl_parameters(cfg)
+
+    def synthesize_top(paths: list[Path]):
+        return price(tuple((p.name, p.read_text()) for p in paths), "qblock_top", parameters, settings,
+                     work / "tops", MACROS)
+
     try:
-        hybrid = price(tuple((p.name, p.read_text()) for p in files), "qblock_top", parameters, settings,
-                       work / "tops", MACROS)
-        expert = price(tuple((p.name, p.read_text()) for p in rtl_files()), "qblock_top", parameters, settings,
-                       work / "tops", MACROS)
+        with ThreadPoolExecutor(2) as pool:  # the two syntheses are separate Yosys / OpenSTA processes
+            hybrid, expert = pool.map(synthesize_top, [files, rtl_files()])
     except SynthesisError as exc:
         return {"top_ppa_error": str(exc).splitlines()[0]}
     mine = figures(hybrid, block_cycles, block_cycles)

@@ -79,6 +79,9 @@ def _print(result: dict) -> None:
         table.add_row(row["name"], row["model"] or "-", row["verdict"], row["status"],
                       *[_ratio(ratios.get(k)) for k in ("area_um2", "fmax_mhz", "power_mw", "energy_pj_per_op")])
     console.print(table)
+    for row in result["designs"]:
+        for note in row.get("notes", []):
+            console.print(f"[yellow]{row['name']}: {note}[/]", highlight=False)
     if result["hybrid"]:
         hybrid = Table(title="hybrid block: expert qblock_top with the generated unit (top ratio vs all-expert top)")
         for column in ("unit", "design", "block", "bit-exact", "cycles / model", "area", "fmax", "power",

@@ -66,8 +66,12 @@ def design_row(design: Design, settings: Settings, work: Path, progress: Progres
         return row | {"status": f"synthesis failed: {str(exc).splitlines()[0]}"}
     theirs = price(design.reference.files, design.reference.top, design.parameters, settings, work / "references")
     generated, reference = figures(mine, latency, per_op), figures(theirs, latency, per_op)
+    notes = [f"{who} fmax {report.fmax_mhz:g} MHz is below the {settings.clock_mhz:g} MHz target: its power and "
+             f"energy are at a clock it does not reach" for who, report in (("design", mine), ("reference", theirs))
+             if report.fmax_mhz is not None and report.fmax_mhz < settings.clock_mhz]
     return row | {"status": "priced", "design_ppa": generated, "reference_ppa": reference,
-                  "ratios": ratios(generated, reference), "missing": sorted(set(mine.missing) | set(theirs.missing))}
+                  "ratios": ratios(generated, reference), "notes": notes,
+                  "missing": sorted(set(mine.missing) | set(theirs.missing))}
 
 
 def baseline_tops(configs: list[str], settings: Settings, work: Path, progress: Progress) -> list[dict]:

@@ -35,7 +35,8 @@ def tables(result: dict) -> list[Table]:
     designs = []
     for row in result["designs"]:
         mine, theirs, ratio = row.get("design_ppa", {}), row.get("reference_ppa", {}), row.get("ratios", {})
-        cells = [row["name"], row["verdict"], row["status"], row["reference"] or "-"]
+        status = "; ".join([row["status"], *row.get("notes", [])])
+        cells = [row["name"], row["verdict"], status, row["reference"] or "-"]
         for key, digits in (("area_um2", 0), ("cells", 0), ("flops", 0), ("fmax_mhz", 1), ("power_mw", 3),
                             ("energy_pj_per_op", 1), ("latency_cycles", 0), ("cycles_per_op", 0)):
             cells.append(f"{_num(mine.get(key), digits)} / {_num(theirs.get(key), digits)} ({_ratio(ratio.get(key))})"

@@ -15,7 +15,7 @@ def hwagent(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_every_command_has_help():
-    for command in ("doctor", "lint", "sim", "ppa", "demo", "bench"):
+    for command in ("doctor", "lint", "sim", "ppa", "demo", "bench", "compare"):
         result = hwagent(command, "--help")
         assert result.returncode == 0 and "Usage" in result.stdout, command
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from evals.compare import hybrid
 from evals.compare.designs import Design, find_designs
-from evals.compare.pricing import ASSUMPTIONS, Settings, figures, price, ratios
+from evals.compare.pricing import ASSUMPTIONS, TOP_TIMEOUT_S, Settings, figures, price, ratios
 from verify.ppa import ASSUMPTIONS as STA_ASSUMPTIONS
 from verify.ppa import SramModel, SynthesisError
 
@@ -87,8 +87,12 @@ def baseline_tops(configs: list[str], settings: Settings, work: Path, progress: 
         progress(f"PPA of the all-expert qblock_top ({config}) ...")
         cfg = CONFIGS[config]
         cycles = estimate_block(cfg).block_cycles
-        report = price(tuple((p.name, p.read_text()) for p in rtl_files()), "qblock_top", rtl_parameters(cfg),
-                       settings, work / "tops", MACROS)
+        try:
+            report = price(tuple((p.name, p.read_text()) for p in rtl_files()), "qblock_top", rtl_parameters(cfg),
+                           settings, work / "tops", MACROS, TOP_TIMEOUT_S)
+        except SynthesisError as exc:
+            tops.append({"config": config, "error": str(exc).splitlines()[0]})
+            continue
         tops.append({"config": config, "ppa": figures(report, cycles, cycles), "sram_um2": report.macro_area_um2})
     return tops
 

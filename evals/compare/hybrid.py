@@ -18,7 +18,7 @@ from accelerator_baseline.hwmap import rtl_parameters
 from accelerator_baseline.ppa import MACROS
 from accelerator_baseline.sim import rtl_files, run_block, substituted_files
 from evals.compare.designs import Design
-from evals.compare.pricing import Settings, figures, price, ratios, write_sources
+from evals.compare.pricing import TOP_TIMEOUT_S, Settings, figures, price, ratios, write_sources
 from verify.ports import InterfaceError, read_interface
 from verify.ppa import SynthesisError
 
@@ -88,7 +88,7 @@ def top_ppa(files: list[Path], cfg: BlockConfig, settings: Settings, work: Path,
 
     def synthesize_top(paths: list[Path]):
         return price(tuple((p.name, p.read_text()) for p in paths), "qblock_top", parameters, settings,
-                     work / "tops", MACROS)
+                     work / "tops", MACROS, TOP_TIMEOUT_S)
 
     try:
         with ThreadPoolExecutor(2) as pool:  # the two syntheses are separate Yosys / OpenSTA processes

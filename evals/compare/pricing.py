@@ -27,6 +27,9 @@ class Settings:
     activity: float = 0.1
 
 
+TOP_TIMEOUT_S = 3600.0  # a whole qblock_top (the `tiny` one needs about 4 CPU-minutes of Yosys)
+
+
 def write_sources(files: tuple[tuple[str, str], ...], work: Path) -> list[Path]:
     """The sources on disk under `work`, in a folder named by their content (stable names keep the cache warm)."""
     digest = hashlib.sha256(repr(files).encode()).hexdigest()[:16]
@@ -42,10 +45,10 @@ def write_sources(files: tuple[tuple[str, str], ...], work: Path) -> list[Path]:
 
 
 def price(files: tuple[tuple[str, str], ...], top: str, parameters: dict[str, int], settings: Settings,
-          work: Path, macros: tuple[str, ...] = ()) -> PPAReport:
+          work: Path, macros: tuple[str, ...] = (), timeout_s: float = 900.0) -> PPAReport:
     """verify.ppa.synthesize on the sources (raises verify.ppa.SynthesisError)."""
     return synthesize(write_sources(files, work), top, clock_mhz=settings.clock_mhz, activity=settings.activity,
-                      parameters=parameters, macros=macros)
+                      parameters=parameters, macros=macros, timeout_s=timeout_s)
 
 
 def figures(report: PPAReport, latency_cycles: int | None, cycles_per_op: int | None) -> dict[str, float | None]:

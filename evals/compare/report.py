@@ -52,7 +52,8 @@ def tables(result: dict) -> list[Table]:
                        *[_ratio(ratio.get(key)) for key, _ in RATIO_FIGURES],
                        row.get("top_ppa_error", "")])
     tops = [[t["config"], _num(t["ppa"]["area_um2"], 0), _num(t["sram_um2"], 0), _num(t["ppa"]["fmax_mhz"]),
-             _num(t["ppa"]["power_mw"], 3), _num(t["ppa"]["latency_cycles"])] for t in result["baseline_tops"]]
+             _num(t["ppa"]["power_mw"], 3), _num(t["ppa"]["latency_cycles"])] if "ppa" in t
+            else [t["config"], f"synthesis failed: {t['error']}", "", "", "", ""] for t in result["baseline_tops"]]
     space = [[f"{p['rows']}x{p['cols']}", p["dataflow"], _num(p["cycles"]), _num(p["area_um2"], 0),
               "chosen" if p["chosen"] else ""] for p in result["design_space"]]
     out: list[Table] = [
@@ -109,7 +110,7 @@ def pareto_chart(result: dict) -> bytes:
         if "top" in row:
             add("expert top (per block)", row["expert_top"]["latency_cycles"], row["expert_top"]["area_um2"])
             add("hybrid top (per block)", row["top"]["latency_cycles"], row["top"]["area_um2"])
-    for top in result["baseline_tops"]:
+    for top in (t for t in result["baseline_tops"] if "ppa" in t):
         add("expert top (per block)", top["ppa"]["latency_cycles"], top["ppa"]["area_um2"])
     for point in result["design_space"]:
         add("design space (hwagent spec, per inference, area model)", point["cycles"], point["area_um2"])

@@ -17,12 +17,12 @@ ifneq ($(wildcard $(SHARED_BENCHMARKS)),)
 export HWAGENT_DATA_DIR ?= $(SHARED_BENCHMARKS)
 endif
 
-.PHONY: demo test setup local system-tools lint-code clean
+.PHONY: demo test setup local system-tools browser lint-code clean
 
 demo: setup
 	$(BIN)/hwagent demo
 
-test: setup local
+test: setup local browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: system-tools $(STAMP)
@@ -61,6 +61,14 @@ system-tools:
 	    echo "Run: sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; exit 2; \
 	  fi; \
 	fi
+
+# Headless Chromium for the tests that open the HTML reports (not needed by the demo).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium (headless report tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Missing chromium. Run: sudo apt-get update && sudo apt-get install -y chromium"; exit 2; fi; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

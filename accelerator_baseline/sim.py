@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -35,9 +36,10 @@ def rtl_files(names=RTL_FILES) -> list[Path]:
 
 
 def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: float = 1200.0,
-              layers: int = 1) -> dict:
+              layers: int = 1, files: list[Path] | None = None) -> dict:
     """Simulate one whole block (or `layers` = 2 chained layers, the second one's weights loaded while the first
-    computes); returns the testbench measurements plus `passed` and `reason`."""
+    computes); returns the testbench measurements plus `passed` and `reason`. `files` replaces the expert RTL
+    (e.g. `substituted_files(design)`: the expert top with another implementation of one unit)."""
     from verify.sim import simulate_cocotb
 
     cfg = CONFIGS[config]
@@ -45,7 +47,7 @@ def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: 
         out = Path(tmp) / "result.json"
         env = {"HWAGENT_QB_CONFIG": config, "HWAGENT_QB_SEED": str(seed), "HWAGENT_QB_OUT": str(out),
                "HWAGENT_QB_LAYERS": str(layers)}
-        res = simulate_cocotb(rtl_files(), tb_dir() / "tb_qblock.py", "qblock_top", simulator=simulator,
+        res = simulate_cocotb(files or rtl_files(), tb_dir() / "tb_qblock.py", "qblock_top", simulator=simulator,
                               parameters=rtl_parameters(cfg), timeout_s=timeout_s, extra_env=env,
                               run_root=os.environ.get("HWAGENT_SIM_ROOT"))
         data = json.loads(out.read_text()) if out.exists() else {}
@@ -71,6 +73,29 @@ def run_inputs(qb, inputs, simulator: str = "icarus", timeout_s: float = 3600.0)
     data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
                 log=None if res.passed else res.log_excerpt)
     return data
+def defined_modules(text: str) -> list[str]:
+    """Names of the modules a Verilog source defines (comments ignored)."""
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL)
+    return re.findall(r"^\s*module\s+(\w+)", code, re.MULTILINE)
+
+
+def substituted_files(design: Path) -> list[Path]:
+    """The expert RTL files with `design` in place of every file whose modules it all defines; ValueError when
+    that would define a module twice or `design` replaces nothing."""
+    modules = set(defined_modules(design.read_text()))
+    kept, replaced = [], []
+    for path in rtl_files():
+        own = set(defined_modules(path.read_text()))
+        if own <= modules:
+            replaced.append(path.name)
+        elif own & modules:
+            raise ValueError(f"{design.name} defines {', '.join(sorted(own & modules))} but not every module of "
+                             f"{path.name} ({', '.join(sorted(own))})")
+        else:
+            kept.append(path)
+    if not replaced:
+        raise ValueError(f"{design.name} defines none of the expert modules ({', '.join(sorted(modules))})")
+    return [*kept, design]
 
 
 def run_unit(testbench: str, top: str, files: list[Path], parameters: dict | None = None,

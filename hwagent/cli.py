@@ -12,6 +12,7 @@ import typer.rich_utils
 from hwagent import (
     cmd_baseline,
     cmd_bench,
+    cmd_compare,
     cmd_demo,
     cmd_eval,
     cmd_plan,
@@ -66,6 +67,7 @@ cmd_workloads.register(app)
 cmd_plan.register(app)
 cmd_eval.register(app)
 cmd_run.register(app)
+cmd_compare.register(app)
 
 if __name__ == "__main__":
     app()

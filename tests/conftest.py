@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,3 +41,52 @@ def data_dir() -> Path:
             return candidate
     pytest.skip("benchmark data not found: set HWAGENT_DATA_DIR to a folder with verilog-eval-v2/, "
                 "verilog-eval-v1/, rtllm-v2/ (or run `hwagent eval fetch SUITE`)")
+
+
+def render_in_chromium(page: Path, tmp_path: Path) -> tuple[dict, Path]:
+    """Open `page` in headless Chromium: the DOM after load (image natural sizes and table counts written into it
+    by a probe script added to a copy of the page) and a screenshot."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.fail("chromium is not installed (`make test` installs it: apt-get install chromium)")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", """<script>
+window.addEventListener('load', () => {
+  const images = [...document.images].map(i => [i.alt, i.naturalWidth, i.naturalHeight, i.complete]);
+  const tables = [...document.querySelectorAll('table')].map(t => t.rows.length);
+  const out = document.createElement('pre'); out.id = 'probe';
+  out.textContent = JSON.stringify({images, tables, title: document.title});
+  document.body.appendChild(out);
+});
+</script></body>"""))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", probe.as_uri()], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    marker = dom.stdout.split('<pre id="probe">', 1)[1].split("</pre>", 1)[0]
+    shot = tmp_path / "compare.png"
+    done = subprocess.run([browser, *flags, "--window-size=1280,1600", f"--screenshot={shot}", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    return json.loads(marker.replace("&quot;", '"').replace("&amp;", "&")), shot
+
+
+def _assert_renders(page: Path, tmp_path: Path, tables: int) -> Path:
+    """The report's images decode (natural sizes > 0) and its tables are there; returns the screenshot."""
+    import matplotlib.image
+
+    found, shot = render_in_chromium(page, tmp_path)
+    assert len(found["images"]) == 2 and all(w > 0 and h > 0 and ok for _, w, h, ok in found["images"]), found
+    assert len(found["tables"]) >= tables and all(rows >= 2 for rows in found["tables"]), found
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (1600, 1280) and pixels.std() > 0.05  # the page drew something, not a blank
+    return shot
+
+
+@pytest.fixture
+def assert_renders(tmp_path):
+    """`assert_renders(page, tables=N)`: the HTML report opens in headless Chromium, its images decode and its N
+    tables are there; returns the screenshot (PNG)."""
+    return lambda page, tables: _assert_renders(page, tmp_path / "chromium", tables)

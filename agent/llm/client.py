@@ -71,9 +71,11 @@ def parse_model(text: str) -> ModelRef:
     return ModelRef(provider, rest)
 
 
-def make_provider(ref: ModelRef, *, timeout_s: float = 120.0, max_retries: int = 4) -> Provider:
-    """Build the provider for `ref`; a missing key or server URL raises LLMError('config') saying what to set."""
-    return PROVIDERS[ref.provider].factory(ref, timeout_s, max_retries)
+def make_provider(ref: ModelRef, *, timeout_s: float | None = None, max_retries: int = 4) -> Provider:
+    """Build the provider for `ref` (timeout: the provider's default unless given); a missing key or server URL
+    raises LLMError('config') saying what to set."""
+    spec = PROVIDERS[ref.provider]
+    return spec.factory(ref, spec.timeout_s if timeout_s is None else timeout_s, max_retries)
 
 
 _SEMAPHORES: dict[str, threading.BoundedSemaphore] = {}
@@ -111,7 +113,7 @@ class LLMClient:
 
     def __init__(self, model: str, *, cache_dir: Path | None = None, record_to: Path | None = None,
                  prices: dict[str, tuple[float, float]] | None = None, provider: Provider | None = None,
-                 timeout_s: float = 120.0, max_retries: int = 4):
+                 timeout_s: float | None = None, max_retries: int = 4):
         self.ref = parse_model(model)
         self.provider = provider or make_provider(self.ref, timeout_s=timeout_s, max_retries=max_retries)
         self.per_mtok = pricing.price(self.ref.price_key, self.ref.model, pricing.load_overrides() | (prices or {}))

@@ -27,6 +27,7 @@ class ProviderSpec:
     default_url: str = ""  # OpenAI-compatible base URL of a local server (<PROVIDER>_BASE_URL overrides it)
     start: str = ""  # the command that starts the local server
     models_url: str = ""  # where the server lists its models (default: <base>/models)
+    timeout_s: float = 120.0  # per request; a CPU-only local model writing 4096 tokens takes minutes
 
 
 def env_name(server: str) -> str:
@@ -80,17 +81,18 @@ def _local(native_n: bool) -> Factory:
     return build
 
 
+LOCAL_TIMEOUT_S = 900.0  # measured: SmolLM2 at 7 tokens/s on a loaded 2-core CPU timed out at 120 s per request
 PROVIDERS: dict[str, ProviderSpec] = {
     "openai": ProviderSpec(_openai, concurrency=8),
     "anthropic": ProviderSpec(_anthropic, concurrency=4),
-    "ollama": ProviderSpec(_local(False), free=True, default_url="http://localhost:11434/v1",
+    "ollama": ProviderSpec(_local(False), free=True, timeout_s=LOCAL_TIMEOUT_S, default_url="http://localhost:11434/v1",
                            start="ollama serve",
                            models_url="http://localhost:11434/api/tags"),
-    "llamacpp": ProviderSpec(_local(False), free=True, default_url="http://localhost:8080/v1",
+    "llamacpp": ProviderSpec(_local(False), free=True, timeout_s=LOCAL_TIMEOUT_S, default_url="http://localhost:8080/v1",
                              start="python -m llama_cpp.server --model MODEL.gguf --port 8080"),
-    "vllm": ProviderSpec(_local(True), free=True, default_url="http://localhost:8000/v1",
+    "vllm": ProviderSpec(_local(True), free=True, timeout_s=LOCAL_TIMEOUT_S, default_url="http://localhost:8000/v1",
                          start="vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --port 8000"),
-    "lmstudio": ProviderSpec(_local(False), free=True, default_url="http://localhost:1234/v1",
+    "lmstudio": ProviderSpec(_local(False), free=True, timeout_s=LOCAL_TIMEOUT_S, default_url="http://localhost:1234/v1",
                              start="lms server start --port 1234"),
     "openai-api": ProviderSpec(_openai_api),
     "replay": ProviderSpec(_replay, free=True),

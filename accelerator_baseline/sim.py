@@ -49,7 +49,7 @@ def run_block(config: str, seed: int = 0, simulator: str = "icarus", timeout_s: 
                "HWAGENT_QB_LAYERS": str(layers)}
         res = simulate_cocotb(files or rtl_files(), tb_dir() / "tb_qblock.py", "qblock_top", simulator=simulator,
                               parameters=rtl_parameters(cfg), timeout_s=timeout_s, extra_env=env,
-                              run_root=os.environ.get("HWAGENT_SIM_ROOT"))
+                              run_root=os.environ.get("HWAGENT_SIM_ROOT"), writable=[tmp])
         data = json.loads(out.read_text()) if out.exists() else {}
     data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
                 messages=res.assertion_messages, log=None if res.passed else res.log_excerpt)

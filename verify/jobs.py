@@ -146,7 +146,8 @@ class CocotbJob:
                                   parameters=dict(self.parameters) or None, timeout_s=timeout_s or self.timeout_s,
                                   waves=waves, run_root=folder, keep=keep,
                                   extra_env=dict(self.env) | {var: str(folder / name) for var, name in self.env_files},
-                                  untrusted_testbench=self.untrusted_testbench)
+                                  untrusted_testbench=self.untrusted_testbench,
+                                  writable=[] if self.untrusted_testbench else [folder])
             verdict = self.rule(self.task_id, sim)
             verdict.wall_s = sim.wall_s
             return JobResult(verdict, _reconcile(sim, verdict))

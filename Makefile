@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hwagent-installed
 APT_PACKAGES := iverilog verilator yosys opensta qflow-tech-osu018 berkeley-abc bubblewrap
+# Debian 13 (trixie) has no berkeley-abc (its yosys ships yosys-abc) and no qflow: packages the archive lacks are
+# skipped, and the OSU018 liberty (data only) is unpacked from Debian 12's package, checked against this digest.
+OSU018_DEB := http://deb.debian.org/debian/pool/main/q/qflow/qflow-tech-osu018_1.3.17+dfsg.1-3_all.deb
+OSU018_SHA256 := 64fae4bebbbd6a849c8c87c8e86d5fe137df44a1ea7715dcd59d11c720019428
 PYTEST_ARGS ?= -n 2
 LOCAL_STAMP := $(VENV)/.hwagent-local
 LLAMA_CPP := llama-cpp-python[server]==0.3.36
@@ -17,7 +21,7 @@ ifneq ($(wildcard $(SHARED_BENCHMARKS)),)
 export HWAGENT_DATA_DIR ?= $(SHARED_BENCHMARKS)
 endif
 
-.PHONY: demo test setup local system-tools browser lint-code clean
+.PHONY: demo test setup local system-tools osu018-liberty browser lint-code clean
 
 demo: setup
 	$(BIN)/hwagent demo
@@ -55,10 +59,14 @@ system-tools:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing EDA tools (missing:$$missing)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	    apt-get update -qq; \
+	    available=$$(for p in $(APT_PACKAGES); do apt-cache show $$p >/dev/null 2>&1 && echo $$p; done); \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$available >/dev/null || exit 2; \
+	    [ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || $(MAKE) --no-print-directory osu018-liberty; \
 	  else \
 	    echo "Missing EDA tools:$$missing"; \
-	    echo "Run: sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; exit 2; \
+	    echo "Run: sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; \
+	    echo "(on Debian 13 drop qflow-tech-osu018 berkeley-abc, then: sudo make osu018-liberty)"; exit 2; \
 	  fi; \
 	fi
 
@@ -69,6 +77,14 @@ browser:
 	    echo "Installing chromium (headless report tests)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Missing chromium. Run: sudo apt-get update && sudo apt-get install -y chromium"; exit 2; fi; }
+
+osu018-liberty:
+	@echo "Unpacking the OSU018 liberty from $(OSU018_DEB)"
+	@tmp=$$(mktemp -d) && \
+	$(PYTHON) -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
+	  $(OSU018_DEB) $$tmp/osu018.deb && \
+	echo "$(OSU018_SHA256)  $$tmp/osu018.deb" | sha256sum -c --quiet && \
+	dpkg-deb -x $$tmp/osu018.deb / && rm -rf $$tmp
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

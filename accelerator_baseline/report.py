@@ -26,13 +26,13 @@ from accelerator_baseline.ppa import (
     vector_lane_options,
 )
 from accelerator_baseline.sim import RTL_FILES, rtl_dir, run_block
+from verify import tools
 from verify.paths import cache_dir
 from verify.sandbox import kill_running
 
 SIMULATED = ("tiny", "tiny_vl2", "tiny16", "vit_tiny")
 FULL_SIZE = ("vit_b16", "deit_s", "bert_base")
 ASSUMPTIONS = [
-    "technology: OSU018 0.18 um standard cells (qflow), Yosys 0.23 + ABC, OpenSTA; compare only relatively",
     f"power at {CLOCK_MHZ:g} MHz with switching activity {ACTIVITY} on every net (verify.ppa)",
     ("buffers are SRAM macros priced by a stated model (verify.ppa.SramModel; OSU018 has no memory compiler); "
      "standard-cell (logic) and SRAM figures are reported apart and together; full-size blocks use the top's "
@@ -42,6 +42,13 @@ ASSUMPTIONS = [
     "full-size token counts that are not multiples of R are padded (tile ideal already includes padding)",
     "post-LN encoder block (BERT / I-BERT order); int8 GEMM operands, int32 accumulation",
 ]
+
+
+def assumptions() -> list[str]:
+    """The report's assumptions, led by the tools its PPA figures were measured with (they vary by version)."""
+    yosys, sta = tools.yosys(), tools.opensta()
+    return [f"technology: OSU018 0.18 um standard cells (qflow), Yosys {yosys.version or 'n/a'} + ABC, "
+            f"OpenSTA {sta.version or 'n/a'}; compare only relatively", *ASSUMPTIONS]
 
 
 def _cache_dir() -> Path:
@@ -245,7 +252,7 @@ def build_report(config: str = "vit_tiny", simulate: bool = True, with_ppa: bool
         if progress:
             progress(f"simulating {config} (cached after the first run)")
         measured = measured_block(config, seed, simulate)
-    report = {"technology": "OSU018 0.18um", "assumptions": ASSUMPTIONS, "block": block_summary(cfg, measured),
+    report = {"technology": "OSU018 0.18um", "assumptions": assumptions(), "block": block_summary(cfg, measured),
               "gemms": gemm_rows(cfg, measured)}
     report["model_vs_simulation"] = []
     for name in SIMULATED:

@@ -285,7 +285,8 @@ def ppa_cmd(files: Annotated[list[Path], typer.Argument(help="Design sources.")]
 
 
 def print_ppa(report: PPAReport) -> None:
-    table = Table(title=f"PPA: {report.top} ({report.technology}){' [cached]' if report.cached else ''}")
+    measured_with = "; ".join(filter(None, (report.technology, report.tools_label())))
+    table = Table(title=f"PPA: {report.top} ({measured_with}){' [cached]' if report.cached else ''}")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for row in report.table_rows():

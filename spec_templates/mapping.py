@@ -21,7 +21,7 @@ Dataflow = Literal["output-stationary", "weight-stationary"]
 DATAFLOWS: tuple[Dataflow, ...] = ("output-stationary", "weight-stationary")
 ACC_BYTES = 4  # int32 partial sums held on chip
 
-# Area model (OSU018 0.18 um). PE: measured with verify.ppa (Yosys + ABC) on an int8 x int8 PE with operand
+# Area model (OSU018 0.18 um). PE: measured with verify.ppa (Yosys 0.23 + ABC) on an int8 x int8 PE with operand
 # forwarding registers and a 32-bit accumulator: 45,351 um^2, 1,258 cells. SRAM: assumed 180 nm 6T macro
 # density incl. periphery, ~7.3 um^2/bit. Fixed: requantiser, softmax, GELU, LayerNorm units and control.
 PE_AREA_UM2 = 45_351.0

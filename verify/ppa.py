@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from verify import sandbox, tools
 from verify.paths import cache_dir
 
-CACHE_VERSION = 3  # 3: I/O paths timed too
+CACHE_VERSION = 4  # 3: I/O paths timed too; 4: tool versions in the report
 ASSUMPTIONS = [
     "ideal clock (no skew, no clock tree)",
     "no wire load model (cell and pin capacitances only)",
@@ -84,6 +84,7 @@ class MacroReport(BaseModel):
 class PPAReport(BaseModel):
     top: str
     technology: str
+    tool_versions: dict[str, str] = Field(default_factory=dict)  # the figures hold for these (yosys, opensta)
     clock_mhz: float
     activity: float
     clock_port: str | None = None
@@ -126,6 +127,16 @@ class PPAReport(BaseModel):
             ("fmax", fmt(self.fmax_mhz, " MHz", 1)),
             (f"power @ {self.clock_mhz:g} MHz, activity {self.activity:g}", fmt(self.power_mw, " mW", 3)),
         ]
+
+
+    def tools_label(self) -> str:
+        """`Yosys 0.23, OpenSTA 2.0.17`: cell counts, area and timing change between tool versions."""
+        names = {"yosys": "Yosys", "opensta": "OpenSTA"}
+        return ", ".join(f"{names.get(tool, tool)} {version}" for tool, version in self.tool_versions.items())
+
+
+def _tool_versions(yosys: tools.Tool, sta: tools.Tool) -> dict[str, str]:
+    return {tool.name: tool.version or "unknown" for tool in (yosys, sta) if tool.found}
 
 
 class SynthesisError(RuntimeError):
@@ -205,8 +216,8 @@ def synthesize(files: list[str | Path], top: str, clock_mhz: float = 100.0, acti
     with tempfile.TemporaryDirectory(prefix="hwagent-ppa-", dir=work_dir) as tmp:
         tmp = Path(tmp)
         report = PPAReport(top=top, technology="OSU018 0.18um (qflow)" if liberty.found else "generic Yosys cells",
-                           clock_mhz=clock_mhz, activity=activity, assumptions=list(ASSUMPTIONS),
-                           parameters=parameters)
+                           tool_versions=_tool_versions(yosys, sta), clock_mhz=clock_mhz, activity=activity,
+                           assumptions=list(ASSUMPTIONS), parameters=parameters)
         limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 10, memory_bytes=16384 * sandbox.MiB)
         elaborate = _elaborate_lines(paths, top, parameters)
         shapes = _macro_shapes(yosys, elaborate, macros, tmp, limits) if macros else []

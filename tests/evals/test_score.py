@@ -72,7 +72,7 @@ def test_score_and_summary(data_dir, tmp_path):
     samples_file = tmp_path / "samples.jsonl"
     rows = [{"task_id": "Prob050_kmap1", "completion": c} for c in [KMAP_RIGHT, KMAP_WRONG] * 3]
     rows += [{"task_id": "Prob001_zero", "completion": ZERO_RIGHT}] * 6
-    rows += [{"task_id": "Prob151_review2015_fsm", "completion": KMAP_WRONG}] * 6  # an erratum on Icarus 11
+    rows += [{"task_id": "Prob099_m2014_q6c", "completion": KMAP_WRONG}] * 6  # an erratum on every Icarus
     samples_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
     samples = read_samples_jsonl(samples_file, {p.id for p in suite.problems()})
     out = tmp_path / "out"

@@ -32,7 +32,8 @@ def test_width_warning_from_verilator_is_summarised(tmp_path):
     design.write_text("module narrow(input [3:0] a, b, output [3:0] s);\n  assign s = a + b + 5'd1;\nendmodule\n")
     report = lint([design])
     assert report.passed
-    assert any(d.tool == "verilator" and d.code == "WIDTH" and d.line == 2 for d in report.warnings)
+    # Verilator 5.006 (Debian 12) says WIDTH; from 5.010 (Debian 13: 5.032) it is WIDTHTRUNC / WIDTHEXPAND
+    assert any(d.tool == "verilator" and d.code.startswith("WIDTH") and d.line == 2 for d in report.warnings)
     assert "warning(s)" in report.feedback() and "WIDTH" in report.feedback()
 
 

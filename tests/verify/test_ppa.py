@@ -23,6 +23,7 @@ def test_mac_array_ppa_is_positive_and_deterministic():
     assert first.flops == 4 * 8 * 2 + 2 + 16 * 24  # operand registers, valid/clear, accumulators
     assert first.transistors > first.cells > 0 and first.logic_depth > 0
     assert first.clock_port == "clk" and first.critical_path_ns > 0
+    assert first.tool_versions == {"yosys": tools.yosys().version, "opensta": tools.opensta().version}
     fields = ("area_um2", "cells", "flops", "transistors", "logic_depth", "critical_path_ns", "fmax_mhz",
               "power_mw")
     assert {f: getattr(first, f) for f in fields} == {f: getattr(second, f) for f in fields}

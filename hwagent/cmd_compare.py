@@ -90,10 +90,17 @@ def _print(result: dict) -> None:
         for row in result["hybrid"]:
             ratios = row.get("top_ratios", {})
             exact = "yes" if row["bit_exact"] else f"no: {row.get('detail', row['status'])}"
+            top = ([_ratio(ratios.get(k)) for k in ("area_um2", "fmax_mhz", "power_mw", "energy_pj_per_op")]
+                   if ratios else ["-"] * 4)
             hybrid.add_row(row["unit"], row["design"], row["config"], exact,
-                           f"{row.get('block_cycles', '-')} / {row['model_cycles']}",
-                           *[_ratio(ratios.get(k)) for k in ("area_um2", "fmax_mhz", "power_mw", "energy_pj_per_op")])
+                           f"{row.get('block_cycles', '-')} / {row['model_cycles']}", *top)
         console.print(hybrid)
+        if not any("top_ratios" in row or "top_ppa_error" in row for row in result["hybrid"]):
+            console.print("[dim]top PPA not synthesized (--no-block-ppa); --block-ppa adds the hybrid and the "
+                          "all-expert qblock_top (minutes, cached afterwards)[/]")
+        for row in result["hybrid"]:
+            if "top_ppa_error" in row:
+                console.print(f"[yellow]{row['design']}: top PPA failed: {row['top_ppa_error']}[/]", highlight=False)
     if result["scripted"]:
         console.print("[yellow]A design here came from a SCRIPTED transcript (not a live model); the tools are "
                       "real.[/]")

@@ -50,7 +50,7 @@ def render_in_chromium(page: Path, tmp_path: Path) -> tuple[dict, Path]:
     if browser is None:
         pytest.fail("chromium is not installed (`make test` installs it: apt-get install chromium)")
     tmp_path.mkdir(parents=True, exist_ok=True)
-    probe = tmp_path / "probe.html"
+    probe = tmp_path.resolve() / "probe.html"
     probe.write_text(page.read_text().replace("</body>", """<script>
 window.addEventListener('load', () => {
   const images = [...document.images].map(i => [i.alt, i.naturalWidth, i.naturalHeight, i.complete]);
@@ -67,7 +67,7 @@ window.addEventListener('load', () => {
     assert dom.returncode == 0, dom.stderr[-2000:]
     marker = dom.stdout.split('<pre id="probe">', 1)[1].split("</pre>", 1)[0]
     shot = tmp_path / "compare.png"
-    done = subprocess.run([browser, *flags, "--window-size=1280,1600", f"--screenshot={shot}", page.as_uri()],
+    done = subprocess.run([browser, *flags, "--window-size=1280,1600", f"--screenshot={shot}", page.resolve().as_uri()],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
     return json.loads(marker.replace("&quot;", '"').replace("&amp;", "&")), shot

@@ -195,9 +195,9 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
 
     With `writable` or `readable` paths, the run is isolated as `isolation()` describes: only those paths
     (writable ones read-write), `binds` (read-only, at another path inside) and the minimal system tree exist;
-    /tmp is empty and read-only; HOME and TMPDIR point to `.tmp` in the first writable path. Output goes to unlinked
-    temporary files (not pipes), so a child
-    that floods stdout cannot block or exhaust memory; only the head and tail up to `limits.output_bytes` are kept.
+    /tmp is empty and read-only; HOME and TMPDIR point to `.tmp` in the first writable path. Output goes to
+    unlinked temporary files (not pipes), so a child that floods stdout cannot block or exhaust memory; only the
+    head and tail up to `limits.output_bytes` are kept.
     """
     full_env, shown = child_env(env), cmd
     start = time.monotonic()

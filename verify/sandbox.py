@@ -2,7 +2,7 @@
 
 Runs that name `writable` or `readable` paths (every simulation and every tool that reads untrusted RTL) are
 isolated with bubblewrap (`bwrap`) where it works: a minimal filesystem tree instead of the host's (`/usr`,
-`/lib*`, the Python installation and venv, read-only; the named paths; a private `/tmp`; no `/home`, `/etc`,
+`/lib*`, the Python installation and venv, read-only; the named paths; an empty read-only `/tmp`; no `/home`, `/etc`,
 `/run`, host `/tmp`, so no host files and no Unix sockets to connect to), new network and pid namespaces (no
 network, no other processes to see or signal), no capabilities, killed with its parent. Without a working
 bwrap they get the rlimits and the process group only, and `isolation()` says so.
@@ -107,7 +107,7 @@ def _bwrap_args(bwrap: str, writable: Sequence[str | Path], cwd: str | Path, rea
     ro += [a for source, inside in binds for a in ("--ro-bind", str(source), str(inside))]
     rw = [a for path in writable for a in ("--bind", str(path), str(path))]
     return [bwrap, *_system_args(), "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *ro, *rw,
-            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            "--remount-ro", "/tmp", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
             "--cap-drop", "ALL", "--chdir", str(cwd), "--"]
 
 
@@ -198,8 +198,9 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
 
     With `writable` or `readable` paths, the run is isolated as `isolation()` describes: only those paths
     (writable ones read-write), `binds` (read-only, at another path inside) and the minimal system tree exist;
-    HOME and TMPDIR point to the private /tmp. Output goes to unlinked temporary files (not pipes), so a child
-    that floods stdout cannot block or exhaust memory; only the head and tail up to `limits.output_bytes` are kept.
+    /tmp is empty and read-only; HOME and TMPDIR point to `.tmp` in the first writable path. Output goes to
+    unlinked temporary files (not pipes), so a child that floods stdout cannot block or exhaust memory; only the
+    head and tail up to `limits.output_bytes` are kept.
     """
     full_env, shown = child_env(env), cmd
     start = time.monotonic()
@@ -207,7 +208,11 @@ def run(cmd: list[str], cwd: str | Path, limits: Limits = Limits(), env: dict[st
     bwrap = isolation().bwrap if isolated and _STATE["bwrap"] else None
     if bwrap:  # host-only PATH entries (pyenv shims, ~/bin) do not exist inside: the venv's bin comes first
         path = os.pathsep.join([os.path.dirname(sys.executable), full_env.get("PATH", os.defpath)])
-        full_env |= {"HOME": "/tmp", "TMPDIR": "/tmp", "PATH": path}
+        scratch = "/tmp"
+        if writable:  # /tmp is read-only inside (a write there is reported, not silently lost)
+            scratch = str(Path(writable[0]) / ".tmp")
+            Path(scratch).mkdir(exist_ok=True)
+        full_env |= {"HOME": scratch, "TMPDIR": scratch, "PATH": path}
         cmd = _bwrap_args(bwrap, writable or (), cwd, readable or (), binds) + cmd
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         wrapped, preexec = _limited(cmd, limits)

@@ -57,8 +57,7 @@ def test_host_files_never_reach_kept_logs(tmp_path):
 
 @needs_bwrap
 def test_the_simulation_sandbox_holds_without_the_static_check(tmp_path):
-    """Unchecked code (compiled as trusted) reads neither host files nor build/ (the token); what it writes outside
-    work/ lands in the sandbox's private tmpfs and is gone with it."""
+    """Unchecked code (compiled as trusted) reads neither host files nor build/ (the token), nor writes outside work/."""
     outside = tmp_path / "escaped.txt"
     body = (f'  initial begin\n'
             f'    fd = $fopen("{outside}", "w"); $display("write-fd %0d", fd);\n'
@@ -69,7 +68,7 @@ def test_the_simulation_sandbox_holds_without_the_static_check(tmp_path):
     raw = _run(body, tmp_path, role="trusted")
     assert raw.compiled and not raw.rejected
     seen = dict(line.split() for line in raw.sim_stdout.splitlines() if "-fd " in line)
-    assert seen["passwd-fd"] == "0" and seen["tb-fd"] == "0", seen
+    assert seen == {"write-fd": "0", "passwd-fd": "0", "tb-fd": "0", "tmp-fd": "0"}, seen
     assert not outside.exists() and not Path("/tmp/hwagent-probe").exists()
 
 

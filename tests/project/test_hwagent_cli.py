@@ -65,7 +65,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path, assert_renders):
     assert result.returncode == 0, result.stderr
     for heading in ("profile written", "compressed model written", "unit specs in", "SCRIPTED transcript",
                     "passed after 2 iteration(s)", "official verdict (mfm-accel's own testbench and judge): passed",
-                    "simulation: passed", "PPA: mac_array", "fmax", "hybrid block", "compare.html",
+                    "simulation: passed", "PPA: mac_array", "fmax", "hybrid block", "report: ",
                     "relative figures only", "demo finished"):
         assert heading in result.stdout, heading
     assert (tmp_path / "demo" / "specs").is_dir() and (tmp_path / "demo" / "compressed.json").is_file()

@@ -9,9 +9,9 @@ REPO = Path(__file__).resolve().parents[2]
 DESIGNS = REPO / "tests" / "verify" / "designs"
 
 
-def hwagent(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hwagent.cli", *args], check=False, capture_output=True, text=True, timeout=600,
-                          cwd=REPO)
+def hwagent(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hwagent.cli", *args], check=False, capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
 
 
 def test_every_command_has_help():
@@ -61,11 +61,11 @@ def test_ppa_json_has_the_documented_fields():
 
 
 def test_demo_runs_the_whole_pipeline(tmp_path, assert_renders):
-    result = hwagent("demo", "--out", str(tmp_path / "demo"))
+    result = hwagent("demo", "--out", str(tmp_path / "demo"), timeout=2400)  # a shared, loaded CI machine
     assert result.returncode == 0, result.stderr
     for heading in ("profile written", "compressed model written", "unit specs in", "SCRIPTED transcript",
                     "passed after 2 iteration(s)", "official verdict (mfm-accel's own testbench and judge): passed",
-                    "simulation: passed", "PPA: mac_array", "fmax", "hybrid block", "compare.html",
+                    "simulation: passed", "PPA: mac_array", "fmax", "hybrid block", "report: ",
                     "relative figures only", "demo finished"):
         assert heading in result.stdout, heading
     assert (tmp_path / "demo" / "specs").is_dir() and (tmp_path / "demo" / "compressed.json").is_file()

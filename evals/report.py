@@ -131,7 +131,7 @@ def iteration_chart(summary: dict) -> bytes | None:
               [t["tokens"] / t["solved"] if t["solved"] else 0 for t in tiers], color="tab:green")
     right.set_ylabel("tokens per solved sample")
     right.set_title("cost per solved (tokens; USD in the tables)")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def render_markdown(summary: dict, rows: list[dict]) -> str:
@@ -180,10 +180,11 @@ def pass_rate_chart(summary: dict) -> bytes:
     right.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_xlabel("failing samples")
     right.set_title("failure classes")
-    return _png(fig)
+    return figure_png(fig)
 
 
-def _png(fig) -> bytes:
+def figure_png(fig) -> bytes:
+    """The figure as PNG bytes (tight layout, 100 dpi); the figure is closed."""
     import matplotlib.pyplot as plt
 
     fig.tight_layout()

@@ -40,7 +40,8 @@ def _bar_progress(enabled: bool):
                     TimeElapsedColumn(), console=console, transient=True, disable=not enabled)
 
 
-def _write_and_print(result, out: Path | None, json_out: bool, printer) -> None:
+def _write_and_print(result, out: Path | None, json_out: bool, printer, what: str) -> None:
+    """Write the result model to `out` (if given), then print it as JSON or through `printer`."""
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(result.model_dump_json(indent=1))
@@ -49,7 +50,7 @@ def _write_and_print(result, out: Path | None, json_out: bool, printer) -> None:
         return
     printer(result)
     if out is not None:
-        console.print(f"written to [bold]{out}[/]")
+        console.print(f"{what} written to [bold]{out}[/]")
 
 
 def _pct(value: float | None) -> str:
@@ -139,15 +140,7 @@ def profile_cmd(
     except (ValueError, ValidationError) as exc:
         fail(str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else
              f"bad model config: {exc.errors()[0]['msg']}")
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(prof.model_dump_json(indent=1))
-    if json_out:
-        emit_json(prof.model_dump())
-        return
-    print_profile(prof)
-    if out is not None:
-        console.print(f"profile written to [bold]{out}[/]")
+    _write_and_print(prof, out, json_out, print_profile, "profile")
 
 
 def print_profile(prof) -> None:
@@ -225,17 +218,9 @@ def compress_cmd(
     except ValueError as exc:
         fail(str(exc).splitlines()[0])
     if accuracy_sweep:
-        _write_and_print(result, out, json_out, print_accuracy_sweep)
-        return
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(result.model_dump_json(indent=1))
-    if json_out:
-        emit_json(result.model_dump())
-        return
-    print_compressed(result, prof)
-    if out is not None:
-        console.print(f"compressed model written to [bold]{out}[/]")
+        _write_and_print(result, out, json_out, print_accuracy_sweep, "accuracy sweep")
+    else:
+        _write_and_print(result, out, json_out, lambda r: print_compressed(r, prof), "compressed model")
 
 
 def print_compressed(result, prof) -> None:

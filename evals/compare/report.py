@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from evals.compare.compare import RESULT
+from evals.report import figure_png
 
 RATIO_FIGURES = (("area_um2", "area"), ("fmax_mhz", "fmax"), ("power_mw", "power"), ("energy_pj_per_op", "energy/op"))
 Table = tuple[str, list[str], list[list[str]]]
@@ -89,7 +89,7 @@ def ratio_chart(result: dict) -> bytes:
     ax.set_ylabel("generated / reference (1.0 = expert)")
     ax.set_title("Ratios to the reference (lower is better, except fmax)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=4, frameon=False)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def pareto_chart(result: dict) -> bytes:
@@ -136,7 +136,7 @@ def pareto_chart(result: dict) -> bytes:
     ax.set_xlabel("latency (cycles)")
     ax.set_ylabel("area (mm2, OSU018; SRAM modelled)")
     ax.set_title("Area vs latency")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _short(name: str, width: int = 28) -> str:
@@ -150,16 +150,6 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def write_report(out: Path, result: dict | None = None) -> tuple[Path, Path]:

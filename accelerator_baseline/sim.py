@@ -68,7 +68,7 @@ def run_inputs(qb, inputs, simulator: str = "icarus", timeout_s: float = 3600.0)
         res = simulate_cocotb(rtl_files(), tb_dir() / "tb_inputs.py", "qblock_top", simulator=simulator,
                               parameters=rtl_parameters(qb.cfg), timeout_s=timeout_s,
                               extra_env={"HWAGENT_QB_CASE": str(case), "HWAGENT_QB_OUT": str(out)},
-                              run_root=os.environ.get("HWAGENT_SIM_ROOT"))
+                              run_root=os.environ.get("HWAGENT_SIM_ROOT"), writable=[tmp])
         data = json.loads(out.read_text()) if out.exists() else {"outputs": [], "block_cycles": []}
     data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
                 log=None if res.passed else res.log_excerpt)

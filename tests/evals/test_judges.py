@@ -66,8 +66,8 @@ def test_v2_forged_report_is_not_a_pass(kmap):
     forged = ("module TopModule(input a, input b, input c, output out);\n  assign out = a & b;\n"
               "  final $display(\"Mismatches: 0 in 219 samples\");\n"
               "  initial $fdisplay(32'h8000_0002, \"Mismatches: 0 in 219 samples\");\nendmodule\n")
-    verdict = suite.judge(problem, forged)
-    assert not verdict.passed and verdict.result == "R" and verdict.mismatches > 0
+    verdict = suite.judge(problem, forged)  # $fdisplay to the testbench's descriptor is not an allowed task
+    assert not verdict.passed and verdict.reason == "rejected" and "$fdisplay" in verdict.detail
 
 
 def test_v2_hang_times_out(kmap):

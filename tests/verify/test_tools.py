@@ -36,8 +36,10 @@ def test_bwrap_reports_the_isolation_simulations_get(tmp_path):
         assert hidden.stdout.split() == ["bwrap", "sh", "ps"]  # no daemon sockets, no other processes
 
 
-def test_secrets_are_not_passed_to_sandboxed_children(tmp_path, monkeypatch):
+def test_children_get_an_allowlisted_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-key")
-    monkeypatch.setenv("HWAGENT_PLAIN", "visible")
-    ran = sandbox.run(["/bin/sh", "-c", "echo ${OPENAI_API_KEY:-unset} $HWAGENT_PLAIN"], tmp_path)
-    assert ran.stdout.split() == ["unset", "visible"]
+    monkeypatch.setenv("HWAGENT_PLAIN", "host-only")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    ran = sandbox.run(["/bin/sh", "-c", "echo ${OPENAI_API_KEY:-unset} ${HWAGENT_PLAIN:-unset} $LANG $GIVEN"],
+                      tmp_path, env={"GIVEN": "given"})
+    assert ran.stdout.split() == ["unset", "unset", "C.UTF-8", "given"]  # by name, never by a secret-looking pattern

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import re
 import tempfile
 from importlib import resources
 from pathlib import Path
 
 from accelerator_baseline.golden import CONFIGS
 from accelerator_baseline.hwmap import rtl_parameters
+from verify.ports import defined_modules
 
 RTL_FILES = ("pe.v", "systolic_array.v", "requant.v", "igelu.v", "vector_unit.v", "buffers.v", "qblock_top.v")
 
@@ -73,12 +73,6 @@ def run_inputs(qb, inputs, simulator: str = "icarus", timeout_s: float = 3600.0)
     data.update(passed=res.passed, reason=res.reason, sim_wall_s=res.wall_s, simulator=simulator,
                 log=None if res.passed else res.log_excerpt)
     return data
-def defined_modules(text: str) -> list[str]:
-    """Names of the modules a Verilog source defines (comments ignored)."""
-    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL)
-    return re.findall(r"^\s*module\s+(\w+)", code, re.MULTILINE)
-
-
 def substituted_files(design: Path) -> list[Path]:
     """The expert RTL files with `design` in place of every file whose modules it all defines; ValueError when
     that would define a module twice or `design` replaces nothing."""

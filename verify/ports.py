@@ -79,3 +79,9 @@ def _declared_width(port) -> int | str:
         return int(msb) + 1
     minus_one = re.fullmatch(r"(.+?)\s*-\s*1", msb)
     return minus_one.group(1) if minus_one else f"{msb}+1"
+
+
+def defined_modules(text: str) -> list[str]:
+    """Names of the modules a Verilog source defines, in order (comments ignored; a text scan, no elaboration)."""
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL)
+    return re.findall(r"^\s*module\s+(\w+)", code, re.MULTILINE)

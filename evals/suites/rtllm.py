@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from evals.suites.base import Problem, Suite, Verdict, module_header
 from verify.jobs import IcarusJob
+from verify.ports import defined_modules
 from verify.sim import IcarusRun, Source
 
 FAILURE_LINE = r"[Ff]ail|[Ee]rror"  # how RTLLM testbenches report a wrong output (agent feedback only)
@@ -34,10 +35,6 @@ RTLLM_CLASSES = {
     "timeout": f"simulation did not finish within {TIMEOUT_S:.0f} s",
     "rejected": "hwagent safety check rejected the design",
 }
-
-
-def defined_modules(text: str) -> list[str]:
-    return re.findall(r"^\s*module\s+(\w+)", _strip_comments(text), re.MULTILINE)
 
 
 def instantiated_modules(text: str) -> list[str]:

@@ -94,8 +94,9 @@ def test_kill_9_of_eval_score_leaves_no_workers_or_simulations(tmp_path, data_di
 def test_sigterm_of_baseline_report_leaves_no_yosys_or_temp_folder(tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "hwagent.cli", "baseline", "report", "--no-sim"], cwd=ROOT,
-                            env=os.environ | {"TMPDIR": str(scratch)}, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "hwagent.cli", "baseline", "report", "--no-sim", "--jobs", "2"],
+                            cwd=ROOT, env=os.environ | {"TMPDIR": str(scratch), "HWAGENT_CACHE_DIR": str(tmp_path)},
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     below = wait_for(proc, {"yosys", "yosys-abc", "sta"})
     proc.send_signal(signal.SIGTERM)

@@ -26,6 +26,7 @@ from langgraph.types import Command
 
 from agent.context import WallBudgetSpent
 from agent.graph import RunContext, RunOptions, build_graph, initial_state, recursion_limit
+from agent.nodes.control import finalize
 from agent.options import build_options
 from agent.problem import Problem, Resolver, load_problem
 from agent.rundir import read_summary, write_summary
@@ -90,6 +91,11 @@ class Session:
         return Command(resume=reviewer(pending[0].value))
 
     def summary(self) -> dict:
+        """summary.json; written again from the final checkpoint when a kill came between the two."""
+        found = read_summary(self.run_dir)
+        if found or not self.finished():
+            return found
+        finalize(self.state(), self.context)
         return read_summary(self.run_dir)
 
     def write_interrupted(self, error: str, status: str | None = None) -> dict:

@@ -162,3 +162,16 @@ def test_wrong_module_name_is_said_on_the_terminal(tmp_path):
     result = hwagent("run", str(ADDSAT_SPEC), "--llm", f"replay/{transcript}", "--max-iters", "1", "--out",
                      str(tmp_path / "runs"), env={"COLUMNS": "200"})
     assert result.returncode == 1 and "this: no code: the answer defines top_module" in result.stdout
+
+
+def test_a_finished_run_whose_summary_was_lost_gets_it_back(tmp_path):
+    """A kill between the final checkpoint and summary.json: resume writes the summary from that checkpoint."""
+    transcript = write_transcript(tmp_path / "t.jsonl", [exchange(answer(ADDSAT_GOOD))], "a fix at once")
+    runs = tmp_path / "runs"
+    first = hwagent("run", str(ADDSAT_SPEC), "--llm", f"replay/{transcript}", "--out", str(runs), "--json")
+    assert first.returncode == 0, first.stderr
+    run_dir = next(runs.iterdir())
+    (run_dir / "summary.json").unlink()
+    resumed = hwagent("resume", run_dir.name, "--out", str(runs), "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["passed"] and json.loads((run_dir / "summary.json").read_text())["passed"]
